@@ -1,0 +1,18 @@
+use std::path::PathBuf;
+
+/// Why a tokenizer could not be loaded or could not encode a text.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenizerError {
+    /// The folder has neither `tokenizer.json` nor `vocab.txt`.
+    #[error("no tokenizer in {dir}: expected tokenizer.json, or vocab.txt (with tokenizer_config.json)")]
+    Missing { dir: PathBuf },
+    /// A tokenizer file exists but cannot be read or parsed.
+    #[error("cannot load tokenizer from {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    /// The tokenizer failed on an input.
+    #[error("tokenization failed: {0}")]
+    Encode(String),
+    /// The requested window cannot hold any text token.
+    #[error("invalid window: max length {max_len} with stride {stride} leaves no room for text")]
+    Window { max_len: usize, stride: usize },
+}

@@ -1,0 +1,260 @@
+use std::fs;
+use std::path::Path;
+
+use serde::Deserialize;
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::template::TemplateProcessing;
+use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationStrategy};
+use tokenizers::{AddedToken, Encoding, PostProcessor, Tokenizer, TruncationParams};
+
+use crate::window::{Window, WindowPlan};
+use crate::TokenizerError;
+
+/// The parts of `tokenizer_config.json` that change how text is tokenized.
+///
+/// Field names and defaults follow `transformers`' `BertTokenizer`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TokenizerSettings {
+    /// Lower-case the text before WordPiece (BERT's default is `true`).
+    pub do_lower_case: bool,
+    /// Strip accents; `None` follows `do_lower_case`, as in `transformers`.
+    pub strip_accents: Option<bool>,
+    /// Put spaces around CJK characters.
+    pub tokenize_chinese_chars: bool,
+    /// The longest input the model takes, special tokens included.
+    pub model_max_length: Option<f64>,
+    pub unk_token: String,
+    pub cls_token: String,
+    pub sep_token: String,
+    pub pad_token: String,
+    pub mask_token: String,
+}
+
+impl Default for TokenizerSettings {
+    fn default() -> Self {
+        Self {
+            do_lower_case: true,
+            strip_accents: None,
+            tokenize_chinese_chars: true,
+            model_max_length: None,
+            unk_token: "[UNK]".into(),
+            cls_token: "[CLS]".into(),
+            sep_token: "[SEP]".into(),
+            pad_token: "[PAD]".into(),
+            mask_token: "[MASK]".into(),
+        }
+    }
+}
+
+impl TokenizerSettings {
+    /// Reads `tokenizer_config.json`; a missing file gives BERT's defaults.
+    pub fn from_dir(dir: &Path) -> Result<Self, TokenizerError> {
+        let path = dir.join("tokenizer_config.json");
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TokenizerError::Load {
+                path,
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(TokenizerError::Load {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// `model_max_length` when it is a real limit (`transformers` writes 1e30 for "none").
+    pub fn max_length(&self) -> Option<usize> {
+        self.model_max_length
+            .filter(|&n| n > 0.0 && n < 1e9)
+            .map(|n| n as usize)
+    }
+}
+
+/// A Hugging Face tokenizer that encodes texts into model windows whose
+/// offsets are byte ranges of the original text.
+#[derive(Clone)]
+pub struct TextTokenizer {
+    tokenizer: Tokenizer,
+    max_length: Option<usize>,
+    pad_id: u32,
+}
+
+impl std::fmt::Debug for TextTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextTokenizer")
+            .field("vocab_size", &self.tokenizer.get_vocab_size(true))
+            .field("max_length", &self.max_length)
+            .finish()
+    }
+}
+
+impl TextTokenizer {
+    /// Loads the tokenizer of a model folder: `tokenizer.json` when present,
+    /// else `vocab.txt` + `tokenizer_config.json`, built into the WordPiece
+    /// pipeline `transformers` builds for BERT (its `BertConverter`).
+    pub fn from_dir(dir: &Path) -> Result<Self, TokenizerError> {
+        let settings = TokenizerSettings::from_dir(dir)?;
+        let json = dir.join("tokenizer.json");
+        let vocab = dir.join("vocab.txt");
+        let tokenizer = if json.is_file() {
+            Tokenizer::from_file(&json).map_err(|e| load_error(&json, e))?
+        } else if vocab.is_file() {
+            wordpiece_from_vocab(&vocab, &settings)?
+        } else {
+            return Err(TokenizerError::Missing {
+                dir: dir.to_path_buf(),
+            });
+        };
+        Ok(Self::new(tokenizer, &settings))
+    }
+
+    /// Wraps a loaded tokenizer. Its own truncation and padding are switched
+    /// off: windows are cut by [`TextTokenizer::windows`].
+    pub fn new(mut tokenizer: Tokenizer, settings: &TokenizerSettings) -> Self {
+        tokenizer.with_padding(None);
+        // Switching truncation off cannot fail.
+        let _ = tokenizer.with_truncation(None);
+        let pad_id = tokenizer.token_to_id(&settings.pad_token).unwrap_or(0);
+        Self {
+            tokenizer,
+            max_length: settings.max_length(),
+            pad_id,
+        }
+    }
+
+    /// The longest input (special tokens included) the tokenizer config allows.
+    pub fn max_length(&self) -> Option<usize> {
+        self.max_length
+    }
+
+    /// Id of the padding token.
+    pub fn pad_id(&self) -> u32 {
+        self.pad_id
+    }
+
+    /// The wrapped `tokenizers` tokenizer.
+    pub fn inner(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Id of a token, if it is in the vocabulary.
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+
+    /// How many special tokens the post-processor adds to a single text.
+    fn special_count(&self) -> usize {
+        self.tokenizer
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(false))
+    }
+
+    /// Encodes `text` into windows of at most `plan.max_len` tokens, special
+    /// tokens included. With a stride, consecutive windows share `stride`
+    /// tokens and together cover the whole text (as `transformers` does with
+    /// `return_overflowing_tokens=True, stride=…`); without one, only the
+    /// first window is returned (plain truncation).
+    pub fn windows(&self, text: &str, plan: WindowPlan) -> Result<Vec<Window>, TokenizerError> {
+        let specials = self.special_count();
+        let room = plan.max_len.saturating_sub(specials);
+        let stride = plan.stride.unwrap_or(0);
+        if room == 0 || stride >= room {
+            return Err(TokenizerError::Window {
+                max_len: plan.max_len,
+                stride,
+            });
+        }
+        let raw = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let params = TruncationParams {
+            max_length: room,
+            stride,
+            strategy: TruncationStrategy::LongestFirst,
+            direction: TruncationDirection::Right,
+        };
+        let (truncated, _) = truncate_encodings(raw, None, &params)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let mut encoding = self
+            .tokenizer
+            .post_process(truncated, None, true)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let overflowing = encoding.take_overflowing();
+        let mut windows = vec![Window::from_encoding(&encoding)];
+        if plan.stride.is_some() {
+            windows.extend(overflowing.iter().map(Window::from_encoding));
+        }
+        Ok(windows)
+    }
+
+    /// Encodes `text` whole, with special tokens and no length limit.
+    pub fn encode(&self, text: &str) -> Result<Window, TokenizerError> {
+        let encoding: Encoding = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        Ok(Window::from_encoding(&encoding))
+    }
+}
+
+fn load_error(path: &Path, e: impl std::fmt::Display) -> TokenizerError {
+    TokenizerError::Load {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Builds BERT's WordPiece pipeline from `vocab.txt`, as `transformers`'
+/// `BertConverter` does.
+fn wordpiece_from_vocab(
+    vocab: &Path,
+    settings: &TokenizerSettings,
+) -> Result<Tokenizer, TokenizerError> {
+    let vocab_str = vocab.to_str().ok_or_else(|| load_error(vocab, "path is not UTF-8"))?;
+    let model = WordPiece::from_file(vocab_str)
+        .unk_token(settings.unk_token.clone())
+        .build()
+        .map_err(|e| load_error(vocab, e))?;
+    let id = |token: &str| -> Result<u32, TokenizerError> {
+        tokenizers::Model::token_to_id(&model, token)
+            .ok_or_else(|| load_error(vocab, format!("special token {token} is not in the vocabulary")))
+    };
+    let (cls, sep) = (settings.cls_token.as_str(), settings.sep_token.as_str());
+    let processor = TemplateProcessing::builder()
+        .try_single(format!("{cls}:0 $A:0 {sep}:0"))
+        .and_then(|b| b.try_pair(format!("{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1")))
+        .map_err(|e| load_error(vocab, e))?
+        .special_tokens(vec![(cls, id(cls)?), (sep, id(sep)?)])
+        .build()
+        .map_err(|e| load_error(vocab, e))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(
+            true,
+            settings.tokenize_chinese_chars,
+            settings.strip_accents,
+            settings.do_lower_case,
+        )))
+        .with_pre_tokenizer(Some(BertPreTokenizer))
+        .with_post_processor(Some(processor))
+        .with_decoder(Some(WordPieceDecoder::default()));
+    let specials: Vec<AddedToken> = [
+        &settings.pad_token,
+        &settings.unk_token,
+        &settings.cls_token,
+        &settings.sep_token,
+        &settings.mask_token,
+    ]
+    .into_iter()
+    .filter(|t| tokenizer.token_to_id(t).is_some())
+    .map(|t| AddedToken::from(t.clone(), true))
+    .collect();
+    tokenizer.add_special_tokens(&specials);
+    Ok(tokenizer)
+}
