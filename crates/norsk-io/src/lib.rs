@@ -1,1 +1,13 @@
-//! placeholder
+//! Inputs and outputs of norsk, with no tensors: reading texts (files,
+//! stdin, JSONL records) with precise errors, and writing entities as JSON,
+//! JSONL, CoNLL or highlighted text.
+
+mod entities;
+mod error;
+mod input;
+mod render;
+
+pub use entities::{EntityRecord, OffsetUnit};
+pub use error::InputError;
+pub use input::{decode_text, read_jsonl, read_text_file, Record};
+pub use render::{render_conll, render_human, Palette};

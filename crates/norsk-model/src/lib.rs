@@ -1,1 +1,25 @@
-//! placeholder
+//! The candle side of norsk: BERT configuration, encoder, task heads, weight
+//! loading and numeric precision.
+//!
+//! Everything here works on tensors; turning text into token ids and logits
+//! into entities lives in `norsk-tokens` and `norsk-spans`.
+
+mod bert;
+mod config;
+mod error;
+mod heads;
+mod precision;
+mod weights;
+
+pub use bert::{BertEncoder, EncoderInput};
+pub use config::{Architecture, BertConfig, HiddenAct};
+pub use error::ModelError;
+
+pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
+pub use precision::Precision;
+pub use weights::{load_weights, shard_names, WeightFiles, WEIGHT_FILE_NAMES};
+
+/// The CPU device every model runs on.
+pub fn cpu() -> candle_core::Device {
+    candle_core::Device::Cpu
+}

@@ -1,1 +1,43 @@
-//! placeholder
+//! Token scores in, entity spans out — no tensors.
+//!
+//! This crate reproduces the post-processing of Hugging Face transformers'
+//! token-classification pipeline (`TokenClassificationPipeline.postprocess`):
+//! softmax over the logits of each token, aggregation of tokens into words and
+//! entities (`none`, `simple`, `first`, `average`, `max`), filtering by
+//! `ignore_labels`, and the merge of entities found in overlapping windows of
+//! one text.
+//!
+//! Two things differ from transformers on purpose:
+//!
+//! * every offset is a **byte** offset into the source text, and the `word` of
+//!   an [`Entity`] is the exact source substring `&text[start..end]` instead of
+//!   the decoded tokens;
+//! * label sets in the BIOES (`S-`/`E-`) and BILOU (`U-`/`L-`) schemes are
+//!   understood: single-token tags start an entity like `B-`, end tags continue
+//!   it like `I-` (transformers only knows `B-`/`I-`).
+//!
+//! A typical call chain, per model window: [`softmax`] the logits of each
+//! non-special token, build a [`PreEntity`] for it with [`PreEntity::new`],
+//! then [`decode_window`]; when a text needed more than one window, pass all
+//! their entities to [`merge_windows`].
+
+mod aggregate;
+mod aggregation;
+mod entity;
+mod error;
+mod group;
+mod labels;
+mod merge;
+mod numeric;
+mod pre_entity;
+mod softmax;
+mod window;
+
+pub use aggregation::Aggregation;
+pub use entity::Entity;
+pub use error::SpanError;
+pub use labels::{LabelScheme, Labels, OUTSIDE};
+pub use merge::merge_windows;
+pub use pre_entity::PreEntity;
+pub use softmax::softmax;
+pub use window::{decode_window, default_ignore_labels};

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
     /// The folder has neither `tokenizer.json` nor `vocab.txt`.
-    #[error("no tokenizer in {dir}: expected tokenizer.json, or vocab.txt (with tokenizer_config.json)")]
+    #[error(
+        "no tokenizer in {dir}: expected tokenizer.json, or vocab.txt (with tokenizer_config.json)"
+    )]
     Missing { dir: PathBuf },
     /// A tokenizer file exists but cannot be read or parsed.
     #[error("cannot load tokenizer from {path}: {reason}")]

@@ -82,6 +82,7 @@ pub struct TextTokenizer {
     tokenizer: Tokenizer,
     max_length: Option<usize>,
     pad_id: u32,
+    unk_id: Option<u32>,
 }
 
 impl std::fmt::Debug for TextTokenizer {
@@ -120,10 +121,12 @@ impl TextTokenizer {
         // Switching truncation off cannot fail.
         let _ = tokenizer.with_truncation(None);
         let pad_id = tokenizer.token_to_id(&settings.pad_token).unwrap_or(0);
+        let unk_id = tokenizer.token_to_id(&settings.unk_token);
         Self {
             tokenizer,
             max_length: settings.max_length(),
             pad_id,
+            unk_id,
         }
     }
 
@@ -135,6 +138,11 @@ impl TextTokenizer {
     /// Id of the padding token.
     pub fn pad_id(&self) -> u32 {
         self.pad_id
+    }
+
+    /// Id of the unknown token, if the vocabulary has one.
+    pub fn unk_id(&self) -> Option<u32> {
+        self.unk_id
     }
 
     /// The wrapped `tokenizers` tokenizer.
@@ -216,14 +224,20 @@ fn wordpiece_from_vocab(
     vocab: &Path,
     settings: &TokenizerSettings,
 ) -> Result<Tokenizer, TokenizerError> {
-    let vocab_str = vocab.to_str().ok_or_else(|| load_error(vocab, "path is not UTF-8"))?;
+    let vocab_str = vocab
+        .to_str()
+        .ok_or_else(|| load_error(vocab, "path is not UTF-8"))?;
     let model = WordPiece::from_file(vocab_str)
         .unk_token(settings.unk_token.clone())
         .build()
         .map_err(|e| load_error(vocab, e))?;
     let id = |token: &str| -> Result<u32, TokenizerError> {
-        tokenizers::Model::token_to_id(&model, token)
-            .ok_or_else(|| load_error(vocab, format!("special token {token} is not in the vocabulary")))
+        tokenizers::Model::token_to_id(&model, token).ok_or_else(|| {
+            load_error(
+                vocab,
+                format!("special token {token} is not in the vocabulary"),
+            )
+        })
     };
     let (cls, sep) = (settings.cls_token.as_str(), settings.sep_token.as_str());
     let processor = TemplateProcessing::builder()

@@ -1,1 +1,26 @@
-//! placeholder
+//! Norwegian BERT pipelines on the CPU.
+//!
+//! ```no_run
+//! use norsk::{ModelSource, NerOptions, NerPipeline};
+//!
+//! let dir = ModelSource::parse("tests/fixtures/tiny-ner").resolve()?;
+//! let ner = NerPipeline::load(&dir, Default::default())?;
+//! for entity in ner.tag("Jens Stoltenberg møtte Erna Solberg i Oslo.", &NerOptions::default())? {
+//!     println!("{} {}..{} {}", entity.label, entity.start, entity.end, entity.word);
+//! }
+//! # Ok::<(), norsk::NorskError>(())
+//! ```
+//!
+//! Entity offsets are **byte** offsets into the text; [`norsk_tokens::CharIndex`]
+//! converts them to character offsets, which is what Python reports.
+
+mod error;
+mod ner;
+mod source;
+
+pub use error::NorskError;
+pub use ner::{NerOptions, NerPipeline, DEFAULT_STRIDE};
+pub use norsk_model::Precision;
+pub use norsk_spans::{Aggregation, Entity, LabelScheme, Labels};
+pub use norsk_tokens::CharIndex;
+pub use source::{default_model_dir, ModelSource};

@@ -1,0 +1,27 @@
+use std::path::PathBuf;
+
+/// Why an input could not be turned into a text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    /// The bytes are not UTF-8.
+    #[error("{source_name}: invalid UTF-8 at byte {position}")]
+    InvalidUtf8 {
+        source_name: String,
+        position: usize,
+    },
+    /// The bytes look like a binary file (they contain NUL bytes).
+    #[error("{source_name}: binary data (NUL byte at byte {position}), not text")]
+    Binary {
+        source_name: String,
+        position: usize,
+    },
+    /// A JSONL line is not a JSON object.
+    #[error("line {line}: invalid JSON: {reason}")]
+    InvalidJson { line: usize, reason: String },
+    /// A JSONL record lacks the text field or it is not a string.
+    #[error("line {line}: no string field {field:?}")]
+    MissingField { line: usize, field: String },
+}

@@ -1,0 +1,158 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::Deserialize;
+
+use crate::ModelError;
+
+/// Where a model folder keeps its weights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightFiles {
+    /// One `model.safetensors`.
+    Safetensors(PathBuf),
+    /// Shards listed by `model.safetensors.index.json`.
+    Sharded {
+        index: PathBuf,
+        shards: Vec<PathBuf>,
+    },
+    /// A PyTorch `pytorch_model.bin`, read without running any pickle code.
+    PyTorch(PathBuf),
+}
+
+/// The weight file names, in the order they are looked for.
+pub const WEIGHT_FILE_NAMES: [&str; 3] = [
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+];
+
+#[derive(Deserialize)]
+struct ShardIndex {
+    weight_map: HashMap<String, String>,
+}
+
+impl WeightFiles {
+    /// Finds the weights of a model folder.
+    pub fn find(dir: &Path) -> Result<Self, ModelError> {
+        let single = dir.join("model.safetensors");
+        if single.is_file() {
+            return Ok(Self::Safetensors(single));
+        }
+        let index = dir.join("model.safetensors.index.json");
+        if index.is_file() {
+            let shards = shard_names(&index)?
+                .into_iter()
+                .map(|name| dir.join(name))
+                .collect();
+            return Ok(Self::Sharded { index, shards });
+        }
+        let bin = dir.join("pytorch_model.bin");
+        if bin.is_file() {
+            return Ok(Self::PyTorch(bin));
+        }
+        Err(ModelError::MissingWeights {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+/// The distinct shard file names an index refers to, sorted.
+pub fn shard_names(index: &Path) -> Result<Vec<String>, ModelError> {
+    let err = |reason: String| ModelError::Weights {
+        path: index.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(index).map_err(|e| err(e.to_string()))?;
+    let parsed: ShardIndex = serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+    let mut names: Vec<String> = parsed.weight_map.into_values().collect();
+    names.sort();
+    names.dedup();
+    for name in &names {
+        if name.contains('/') || name.contains("..") {
+            return Err(err(format!("shard name {name:?} leaves the model folder")));
+        }
+    }
+    Ok(names)
+}
+
+/// Loads every tensor of a model folder, with names normalised to
+/// `transformers`' current BERT layout: encoder tensors under `bert.`,
+/// heads (`classifier.`, `cls.`) at the top, and the legacy layer-norm names
+/// `gamma`/`beta` renamed `weight`/`bias`.
+pub fn load_weights(
+    files: &WeightFiles,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>, ModelError> {
+    let raw: Vec<(String, Tensor)> = match files {
+        WeightFiles::Safetensors(path) => read_safetensors(path, device)?,
+        WeightFiles::Sharded { shards, .. } => {
+            let mut all = Vec::new();
+            for shard in shards {
+                all.extend(read_safetensors(shard, device)?);
+            }
+            all
+        }
+        WeightFiles::PyTorch(path) => {
+            candle_core::pickle::read_all(path).map_err(|e| ModelError::Weights {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?
+        }
+    };
+    let has_prefix = raw.iter().any(|(name, _)| name.starts_with("bert."));
+    Ok(raw
+        .into_iter()
+        .map(|(name, tensor)| (normalise_name(&name, has_prefix), tensor))
+        .collect())
+}
+
+fn read_safetensors(path: &Path, device: &Device) -> Result<Vec<(String, Tensor)>, ModelError> {
+    let tensors =
+        candle_core::safetensors::load(path, device).map_err(|e| ModelError::Weights {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    Ok(tensors.into_iter().collect())
+}
+
+fn normalise_name(name: &str, has_prefix: bool) -> String {
+    let name = if let Some(stem) = name.strip_suffix(".gamma") {
+        format!("{stem}.weight")
+    } else if let Some(stem) = name.strip_suffix(".beta") {
+        format!("{stem}.bias")
+    } else {
+        name.to_string()
+    };
+    let is_head = name.starts_with("classifier.") || name.starts_with("cls.");
+    if has_prefix || is_head || name.starts_with("bert.") {
+        name
+    } else {
+        format!("bert.{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_legacy_and_unprefixed_names() {
+        assert_eq!(
+            normalise_name("encoder.layer.0.output.LayerNorm.gamma", false),
+            "bert.encoder.layer.0.output.LayerNorm.weight"
+        );
+        assert_eq!(
+            normalise_name("embeddings.LayerNorm.beta", false),
+            "bert.embeddings.LayerNorm.bias"
+        );
+        assert_eq!(
+            normalise_name("classifier.weight", false),
+            "classifier.weight"
+        );
+        assert_eq!(
+            normalise_name("bert.pooler.dense.weight", true),
+            "bert.pooler.dense.weight"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+use crate::Entity;
+
+/// Merges the entities of several overlapping windows of one text, like
+/// transformers' `aggregate_overlapping_entities`: sort by start (stable),
+/// then, walking left to right, an entity that starts inside the kept one
+/// replaces it if it is longer, or as long with a higher score; otherwise it
+/// is dropped. The result is sorted by start and free of overlaps.
+///
+/// transformers calls this only when a text needed more than one window.
+pub fn merge_windows(mut entities: Vec<Entity>) -> Vec<Entity> {
+    entities.sort_by_key(|e| e.start);
+    let mut iter = entities.into_iter();
+    let Some(mut kept) = iter.next() else {
+        return Vec::new();
+    };
+    let mut merged = Vec::new();
+    // transformers compares the first entity with itself: it never replaces
+    // itself, but an empty first entity is not "inside" itself and is pushed
+    // twice. That quirk is kept.
+    if kept.start >= kept.end {
+        merged.push(kept.clone());
+    }
+    for entity in iter {
+        if kept.start <= entity.start && entity.start < kept.end {
+            let length = entity.end.saturating_sub(entity.start);
+            let kept_length = kept.end.saturating_sub(kept.start);
+            if length > kept_length || (length == kept_length && entity.score > kept.score) {
+                kept = entity;
+            }
+        } else {
+            merged.push(std::mem::replace(&mut kept, entity));
+        }
+    }
+    merged.push(kept);
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(label: &str, start: usize, end: usize, score: f32) -> Entity {
+        Entity {
+            label: label.into(),
+            score,
+            start,
+            end,
+            word: String::new(),
+            index: None,
+        }
+    }
+
+    #[test]
+    fn empty_first_entity_is_doubled_like_transformers() {
+        let out = merge_windows(vec![e("A", 2, 2, 0.5), e("B", 3, 5, 0.5)]);
+        let spans: Vec<_> = out.iter().map(|x| (x.start, x.end)).collect();
+        assert_eq!(spans, [(2, 2), (2, 2), (3, 5)]);
+    }
+}

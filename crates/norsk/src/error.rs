@@ -1,0 +1,30 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in a norsk pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum NorskError {
+    #[error(transparent)]
+    Model(#[from] norsk_model::ModelError),
+    #[error(transparent)]
+    Tokenizer(#[from] norsk_tokens::TokenizerError),
+    #[error(transparent)]
+    Spans(#[from] norsk_spans::SpanError),
+    /// The model folder does not exist.
+    #[error("model folder {0} does not exist")]
+    NoModelDir(PathBuf),
+    /// A hub id could not be resolved to local files.
+    #[error("cannot get {repo} from the Hugging Face Hub: {reason}")]
+    Hub { repo: String, reason: String },
+    /// No model was given and the shipped default is not there.
+    #[error("no model given and the default model is missing at {0}: pass --model DIR or --model owner/name")]
+    NoDefaultModel(PathBuf),
+    /// The model's labels do not suit the task.
+    #[error("model labels unusable: {0}")]
+    Labels(String),
+}
+
+impl From<candle_core::Error> for NorskError {
+    fn from(e: candle_core::Error) -> Self {
+        NorskError::Model(e.into())
+    }
+}

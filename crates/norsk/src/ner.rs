@@ -1,0 +1,183 @@
+use std::path::Path;
+
+use candle_core::Device;
+use norsk_model::{EncoderInput, Precision, TokenClassifier};
+use norsk_spans::{decode_window, merge_windows, softmax, Aggregation, Entity, Labels, PreEntity};
+use norsk_tokens::{TextTokenizer, Window, WindowPlan};
+
+use crate::NorskError;
+
+/// Tokens shared by consecutive windows of a long text, unless told otherwise.
+pub const DEFAULT_STRIDE: usize = 128;
+
+/// How [`NerPipeline`] turns token scores into entities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NerOptions {
+    /// How tokens are grouped into entities (`transformers`' `aggregation_strategy`).
+    pub aggregation: Aggregation,
+    /// Tokens shared by consecutive windows over a text longer than the model
+    /// takes. `None` truncates such a text to its first window, as
+    /// `transformers` does when no `stride` is given.
+    pub stride: Option<usize>,
+    /// Labels (or entity groups) left out of the result.
+    pub ignore_labels: Vec<String>,
+    /// Windows run through the model together.
+    pub batch_size: usize,
+}
+
+impl Default for NerOptions {
+    fn default() -> Self {
+        Self {
+            aggregation: Aggregation::Simple,
+            stride: Some(DEFAULT_STRIDE),
+            ignore_labels: vec!["O".to_string()],
+            batch_size: 8,
+        }
+    }
+}
+
+/// Named-entity recognition: a tokenizer and a token-classification model.
+pub struct NerPipeline {
+    tokenizer: TextTokenizer,
+    model: TokenClassifier,
+    labels: Labels,
+    max_len: usize,
+}
+
+/// One window of one text, queued for the model.
+struct Job {
+    text: usize,
+    window: Window,
+}
+
+impl NerPipeline {
+    /// Loads a token-classification model folder in Hugging Face layout.
+    pub fn load(dir: &Path, precision: Precision) -> Result<Self, NorskError> {
+        let tokenizer = TextTokenizer::from_dir(dir)?;
+        let model = TokenClassifier::load(dir, precision)?;
+        let labels = Labels::new(model.labels().to_vec())?;
+        let positions = model.config().max_position_embeddings;
+        let max_len = tokenizer
+            .max_length()
+            .map_or(positions, |n| n.min(positions));
+        Ok(Self {
+            tokenizer,
+            model,
+            labels,
+            max_len,
+        })
+    }
+
+    /// The model's labels.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The longest window the model takes, special tokens included.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Entities of one text, sorted by start, with byte offsets.
+    pub fn tag(&self, text: &str, options: &NerOptions) -> Result<Vec<Entity>, NorskError> {
+        Ok(self.tag_batch(&[text], options)?.pop().unwrap_or_default())
+    }
+
+    /// Entities of each text, in input order. Windows of all texts are
+    /// batched by similar length so little compute goes to padding.
+    pub fn tag_batch(
+        &self,
+        texts: &[&str],
+        options: &NerOptions,
+    ) -> Result<Vec<Vec<Entity>>, NorskError> {
+        let plan = WindowPlan {
+            max_len: self.max_len,
+            stride: options.stride,
+        };
+        let mut jobs = Vec::new();
+        for (text, body) in texts.iter().enumerate() {
+            for window in self.tokenizer.windows(body, plan)? {
+                jobs.push(Job { text, window });
+            }
+        }
+        let logits = self.run(&jobs, options.batch_size.max(1))?;
+
+        let mut per_text: Vec<Vec<Entity>> = vec![Vec::new(); texts.len()];
+        let mut windows_per_text = vec![0usize; texts.len()];
+        for (job, logits) in jobs.iter().zip(logits) {
+            let body = texts[job.text];
+            let pre = self.pre_entities(body, &job.window, &logits);
+            let entities = decode_window(
+                body,
+                pre,
+                &self.labels,
+                options.aggregation,
+                &options.ignore_labels,
+            )?;
+            per_text[job.text].extend(entities);
+            windows_per_text[job.text] += 1;
+        }
+        Ok(per_text
+            .into_iter()
+            .zip(windows_per_text)
+            .map(|(entities, windows)| {
+                if windows > 1 {
+                    merge_windows(entities)
+                } else {
+                    entities
+                }
+            })
+            .collect())
+    }
+
+    /// Logits of each job's window, `[seq][label]`, in job order. Windows
+    /// without text tokens are not run.
+    fn run(&self, jobs: &[Job], batch_size: usize) -> Result<Vec<Vec<Vec<f32>>>, NorskError> {
+        let mut out = vec![Vec::new(); jobs.len()];
+        let mut order: Vec<usize> = (0..jobs.len())
+            .filter(|&i| jobs[i].window.special.iter().any(|s| !s))
+            .collect();
+        order.sort_by_key(|&i| jobs[i].window.len());
+        for chunk in order.chunks(batch_size) {
+            let ids: Vec<&[u32]> = chunk
+                .iter()
+                .map(|&i| jobs[i].window.ids.as_slice())
+                .collect();
+            let types: Vec<&[u32]> = chunk
+                .iter()
+                .map(|&i| jobs[i].window.type_ids.as_slice())
+                .collect();
+            let input =
+                EncoderInput::from_rows(&ids, &types, self.tokenizer.pad_id(), &Device::Cpu)?;
+            let logits = self.model.forward(&input)?.to_vec3::<f32>()?;
+            for (&i, mut rows) in chunk.iter().zip(logits) {
+                rows.truncate(jobs[i].window.len());
+                out[i] = rows;
+            }
+        }
+        Ok(out)
+    }
+
+    fn pre_entities(&self, text: &str, window: &Window, logits: &[Vec<f32>]) -> Vec<PreEntity> {
+        (0..window.len())
+            .filter(|&i| !window.special[i])
+            .map(|i| {
+                let (start, end) = window.offsets[i];
+                PreEntity::new(
+                    text,
+                    window.tokens[i].clone(),
+                    softmax(&logits[i]),
+                    start,
+                    end,
+                    i,
+                    Some(window.ids[i]) == self.tokenizer.unk_id(),
+                )
+            })
+            .collect()
+    }
+}
