@@ -24,4 +24,15 @@ pub enum InputError {
     /// A JSONL record lacks the text field or it is not a string.
     #[error("line {line}: no string field {field:?}")]
     MissingField { line: usize, field: String },
+    /// A line of a tagged corpus (`TOKEN<TAB>TAG` or CoNLL-U) that cannot
+    /// be read.
+    #[error("{path}:{line}: {reason}")]
+    MalformedLine {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        reason: String,
+    },
 }

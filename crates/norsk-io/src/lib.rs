@@ -2,11 +2,13 @@
 //! stdin, JSONL records) with precise errors, and writing entities as JSON,
 //! JSONL, CoNLL or highlighted text.
 
+mod conll;
 mod entities;
 mod error;
 mod input;
 mod render;
 
+pub use conll::{parse_tagged, read_tagged, TaggedSentence};
 pub use entities::{EntityRecord, OffsetUnit};
 pub use error::InputError;
 pub use input::{decode_text, read_jsonl, read_text_file, Record};

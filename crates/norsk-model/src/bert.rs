@@ -1,5 +1,7 @@
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
+
+use crate::layer_norm::LayerNorm;
 
 use crate::{BertConfig, HiddenAct, ModelError};
 
@@ -62,7 +64,7 @@ impl Embeddings {
                 c.hidden_size,
                 vb.pp("token_type_embeddings"),
             )?,
-            norm: layer_norm(c.hidden_size, c.layer_norm_eps, vb.pp("LayerNorm"))?,
+            norm: LayerNorm::load(c.hidden_size, c.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
     }
 
@@ -102,7 +104,7 @@ impl Attention {
         Ok(Self {
             qkv: Linear::new(weight, bias),
             output: linear(h, h, vb.pp("output").pp("dense"))?,
-            norm: layer_norm(h, c.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
+            norm: LayerNorm::load(h, c.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
             heads: c.num_attention_heads,
             head_dim: c.head_dim(),
         })
@@ -124,7 +126,7 @@ impl Attention {
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
         let out = self.output.forward(&context)?;
-        self.norm.forward(&out.add(x)?)
+        self.norm.forward_residual(&out, x)
     }
 }
 
@@ -148,7 +150,7 @@ impl FeedForward {
                 c.hidden_size,
                 vb.pp("output").pp("dense"),
             )?,
-            norm: layer_norm(
+            norm: LayerNorm::load(
                 c.hidden_size,
                 c.layer_norm_eps,
                 vb.pp("output").pp("LayerNorm"),
@@ -165,7 +167,7 @@ impl FeedForward {
             HiddenAct::Relu => hidden.relu()?,
         };
         let out = self.output.forward(&hidden)?;
-        self.norm.forward(&out.add(x)?)
+        self.norm.forward_residual(&out, x)
     }
 }
 

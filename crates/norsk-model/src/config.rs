@@ -148,7 +148,10 @@ impl BertConfig {
                 .ok_or_else(|| format!("id2label ids must be 0..{}, found {i}", map.len()))?;
             *slot = Some(name.clone());
         }
-        Ok(names.into_iter().map(Option::unwrap_or_default).collect())
+        names
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "id2label names the same id twice".to_string())
     }
 
     /// Width of one attention head.

@@ -8,6 +8,7 @@ mod bert;
 mod config;
 mod error;
 mod heads;
+mod layer_norm;
 mod precision;
 mod weights;
 

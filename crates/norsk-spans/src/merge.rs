@@ -6,6 +6,9 @@ use crate::Entity;
 /// replaces it if it is longer, or as long with a higher score; otherwise it
 /// is dropped. The result is sorted by start and free of overlaps.
 ///
+/// Lengths are compared in characters, as Python counts them: with bytes,
+/// `«på 300»` would outweigh an equally long ASCII span.
+///
 /// transformers calls this only when a text needed more than one window.
 pub fn merge_windows(mut entities: Vec<Entity>) -> Vec<Entity> {
     entities.sort_by_key(|e| e.start);
@@ -22,8 +25,8 @@ pub fn merge_windows(mut entities: Vec<Entity>) -> Vec<Entity> {
     }
     for entity in iter {
         if kept.start <= entity.start && entity.start < kept.end {
-            let length = entity.end.saturating_sub(entity.start);
-            let kept_length = kept.end.saturating_sub(kept.start);
+            let length = entity.word.chars().count();
+            let kept_length = kept.word.chars().count();
             if length > kept_length || (length == kept_length && entity.score > kept.score) {
                 kept = entity;
             }
@@ -45,9 +48,22 @@ mod tests {
             score,
             start,
             end,
-            word: String::new(),
+            word: "x".repeat(end - start),
             index: None,
         }
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let mut first = e("A", 0, 24, 0.5);
+        first.word = "på 300 millioner kroner".into();
+        let second = e("B", 17, 40, 0.6);
+        let out = merge_windows(vec![first, second]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].label, "B",
+            "23 characters each: the higher score wins"
+        );
     }
 
     #[test]

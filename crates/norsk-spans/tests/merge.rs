@@ -10,7 +10,7 @@ fn e(label: &str, start: usize, end: usize, score: f32) -> Entity {
         score,
         start,
         end,
-        word: String::new(),
+        word: "x".repeat(end.saturating_sub(start)),
         index: None,
     }
 }

@@ -1,0 +1,56 @@
+//! `norsk`: Norwegian BERT models on the CPU, from the command line.
+
+mod inputs;
+mod model;
+mod ner;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Norwegian BERT models on the CPU: named entities, topics, benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "norsk", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Tag named entities (persons, organisations, places, …) with exact offsets.
+    Ner(ner::NerArgs),
+}
+
+/// What a finished command tells the shell.
+pub enum Outcome {
+    /// Everything went through.
+    Success,
+    /// Some inputs gave error records; the rest went through.
+    SomeFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ner(args) => ner::run(args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("norsk: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader that stopped reading (`norsk ner … | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

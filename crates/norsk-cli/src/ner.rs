@@ -1,0 +1,239 @@
+//! `norsk ner`: entities of texts, in the format asked for.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use norsk::{Aggregation, Entity, NerOptions, NerPipeline, Precision, DEFAULT_STRIDE};
+use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
+use serde_json::Value;
+
+use crate::inputs::InputArgs;
+use crate::{model, Outcome};
+
+/// Texts tagged together: enough to batch windows well, few enough to stream.
+const CHUNK: usize = 64;
+
+#[derive(Debug, Args)]
+pub struct NerArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Model folder or Hugging Face Hub id (`owner/name[@revision]`);
+    /// default: the shipped norsk-bert-ner.
+    #[arg(short, long, env = "NORSK_NER_MODEL")]
+    model: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// How tokens are grouped into entities (as transformers' aggregation_strategy).
+    #[arg(long, default_value = "simple", value_parser = parse_aggregation)]
+    aggregation: Aggregation,
+
+    /// Tokens shared by consecutive windows over a text longer than the model takes.
+    #[arg(long, default_value_t = DEFAULT_STRIDE, conflicts_with = "truncate")]
+    stride: usize,
+
+    /// Tag only the first window of a long text (as transformers without stride).
+    #[arg(long)]
+    truncate: bool,
+
+    /// Labels (or entity groups) to leave out.
+    #[arg(long, value_delimiter = ',', default_value = "O")]
+    ignore_labels: Vec<String>,
+
+    /// What `start` and `end` count: characters (as Python) or UTF-8 bytes.
+    #[arg(long, default_value = "chars")]
+    offsets: OffsetUnit,
+
+    /// Numeric precision of the model.
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
+
+    /// Windows run through the model together.
+    #[arg(long, default_value_t = 8)]
+    batch_size: usize,
+
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// The text with entities highlighted, then one line per entity.
+    Human,
+    /// One JSON array of entities per text (one text: just that array).
+    Json,
+    /// One JSON record per text: `{"id": …, "entities": […]}`.
+    Jsonl,
+    /// One word per line with its IOB2 tag.
+    Conll,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
+    s.parse().map_err(|e: norsk::SpanError| e.to_string())
+}
+
+/// Tags every input record and writes one result (or error) per record, in order.
+pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
+    let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    let pipeline = NerPipeline::load(&dir, args.precision)
+        .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
+    let options = NerOptions {
+        aggregation: args.aggregation,
+        stride: (!args.truncate).then_some(args.stride),
+        ignore_labels: args.ignore_labels.clone(),
+        batch_size: args.batch_size,
+    };
+    let mut writer = Writer::new(&args);
+    let mut records = args.input.records()?;
+    let mut failed = false;
+    loop {
+        let chunk: Vec<Record> = records.by_ref().take(CHUNK).collect::<Result<_, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let texts: Vec<&str> = chunk
+            .iter()
+            .filter_map(|r| r.text.as_deref().ok())
+            .collect();
+        let mut tagged = pipeline.tag_batch(&texts, &options)?.into_iter();
+        for record in &chunk {
+            match &record.text {
+                Ok(text) => writer.entities(record, text, &tagged.next().unwrap_or_default())?,
+                Err(e) => {
+                    failed = true;
+                    writer.error(record, &e.to_string())?;
+                }
+            }
+        }
+        writer.flush()?;
+    }
+    writer.finish()?;
+    Ok(if failed {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Writes results to stdout in the chosen format.
+struct Writer {
+    format: Format,
+    offsets: OffsetUnit,
+    palette: Palette,
+    single: bool,
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// `--format json` with several texts: everything goes out as one array.
+    collected: Vec<Value>,
+}
+
+impl Writer {
+    fn new(args: &NerArgs) -> Self {
+        let stdout = std::io::stdout();
+        let colour = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Self {
+            format: args.format,
+            offsets: args.offsets,
+            palette: if colour {
+                Palette::Ansi
+            } else {
+                Palette::Plain
+            },
+            single: args.input.is_single(),
+            out: std::io::BufWriter::new(stdout),
+            collected: Vec::new(),
+        }
+    }
+
+    fn entities(&mut self, record: &Record, text: &str, entities: &[Entity]) -> anyhow::Result<()> {
+        let json = || EntityRecord::to_json(text, entities, self.offsets);
+        match self.format {
+            Format::Human => {
+                if !self.single {
+                    writeln!(self.out, "# {}", display_id(&record.id))?;
+                }
+                write!(self.out, "{}", render_human(text, entities, self.palette))?;
+                if !self.single {
+                    writeln!(self.out)?;
+                }
+            }
+            Format::Json if self.single => {
+                serde_json::to_writer_pretty(&mut self.out, &json())?;
+                writeln!(self.out)?;
+            }
+            Format::Json => self.collected.push(json()),
+            Format::Jsonl => self.jsonl(record, "entities", json())?,
+            Format::Conll => {
+                writeln!(self.out, "# id = {}", display_id(&record.id))?;
+                write!(self.out, "{}", render_conll(text, entities))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn error(&mut self, record: &Record, message: &str) -> anyhow::Result<()> {
+        match self.format {
+            Format::Jsonl => self.jsonl(record, "error", Value::from(message))?,
+            Format::Json if !self.single => {
+                let mut object = serde_json::Map::new();
+                object.insert("id".into(), record.id.clone());
+                object.insert("error".into(), Value::from(message));
+                self.collected.push(Value::Object(object));
+                eprintln!("norsk: {}: {message}", display_id(&record.id));
+            }
+            Format::Conll => {
+                writeln!(self.out, "# id = {}", display_id(&record.id))?;
+                writeln!(self.out, "# error = {message}\n")?;
+                eprintln!("norsk: {}: {message}", display_id(&record.id));
+            }
+            _ if self.single => eprintln!("norsk: error: {message}"),
+            _ => eprintln!("norsk: {}: {message}", display_id(&record.id)),
+        }
+        Ok(())
+    }
+
+    fn jsonl(&mut self, record: &Record, key: &str, value: Value) -> anyhow::Result<()> {
+        let mut object = serde_json::Map::new();
+        object.insert("id".into(), record.id.clone());
+        object.extend(record.extra.clone());
+        object.insert(key.into(), value);
+        serde_json::to_writer(&mut self.out, &Value::Object(object))?;
+        writeln!(self.out)?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.format == Format::Json && !self.single {
+            serde_json::to_writer_pretty(&mut self.out, &self.collected)?;
+            writeln!(self.out)?;
+        }
+        self.flush()
+    }
+}
+
+fn display_id(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

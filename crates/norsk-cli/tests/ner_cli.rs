@@ -1,0 +1,244 @@
+//! `norsk ner` end to end: every input route and output format, and bad input
+//! giving clear errors and exit codes, never a panic.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const TEXT: &str = "Jens Stoltenberg møtte Erna Solberg i Oslo.";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+fn norsk(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_norsk"))
+        .args(args)
+        .env_remove("NORSK_NER_MODEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("norsk runs");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "norsk panicked: {stderr}");
+    output
+}
+
+/// `norsk ner --model tiny-ner ARGS…`
+fn ner(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let model = fixture("tiny-ner");
+    let mut all = vec!["ner", "--model", model.to_str().unwrap()];
+    all.extend_from_slice(args);
+    norsk(&all, stdin)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Each entity's `start..end` (in `unit`) is its `word` in `text`.
+fn assert_exact(text: &str, entities: &Value, unit: &str) {
+    let entities = entities.as_array().expect("array of entities");
+    for e in entities {
+        let (start, end) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        let span = match unit {
+            "chars" => text
+                .chars()
+                .skip(start)
+                .take(end - start)
+                .collect::<String>(),
+            _ => text[start..end].to_string(),
+        };
+        assert_eq!(span, e["word"].as_str().unwrap(), "{e}");
+        assert!(
+            e["entity_group"].is_string() || e["entity"].is_string(),
+            "{e}"
+        );
+        assert!(e["score"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn json_prints_one_array_for_one_text() {
+    let text = "Tromsø-laget 👩‍👩‍👧 møtte Jens Stoltenberg i Oslo.";
+    let out = ner(&["--format", "json", text], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entities: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        !entities.as_array().unwrap().is_empty(),
+        "the tiny model tags something"
+    );
+    assert_exact(text, &entities, "chars");
+
+    let out = ner(&["--format", "json", "--offsets", "bytes", text], None);
+    assert_exact(text, &serde_json::from_str(&stdout(&out)).unwrap(), "bytes");
+}
+
+#[test]
+fn json_prints_one_array_per_text_for_several() {
+    let out = ner(&["--format", "json", TEXT, "", "Oslo"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    assert_exact(TEXT, &all[0], "chars");
+    assert_eq!(all[1], Value::Array(vec![]));
+}
+
+#[test]
+fn aggregation_none_uses_entity_and_index_keys() {
+    let out = ner(&["--format", "json", "--aggregation", "none", TEXT], None);
+    let entities: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let first = &entities.as_array().unwrap()[0];
+    assert!(first["entity"].as_str().unwrap().contains('-'), "{first}");
+    assert!(first["index"].is_u64(), "{first}");
+    assert!(first.get("entity_group").is_none());
+}
+
+#[test]
+fn jsonl_input_gives_one_record_per_line_in_order() {
+    let input = format!(
+        "{{\"id\":\"a1\",\"text\":\"{TEXT}\",\"kilde\":\"NTB\"}}\n{{not json\n\n{{\"tittel\":\"x\"}}\n{{\"text\":\"Bergen\"}}\n"
+    );
+    let out = ner(
+        &["--input", "-", "--format", "jsonl"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1), "errors give exit code 1");
+    let records: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0]["id"], "a1");
+    assert_eq!(records[0]["kilde"], "NTB");
+    assert_exact(TEXT, &records[0]["entities"], "chars");
+    assert_eq!(records[1]["id"], 1);
+    assert!(
+        records[1]["error"].as_str().unwrap().contains("line 2"),
+        "{}",
+        records[1]
+    );
+    assert!(
+        records[2]["error"].as_str().unwrap().contains("\"text\""),
+        "{}",
+        records[2]
+    );
+    assert_eq!(records[3]["id"], 3);
+    assert!(records[3]["entities"].is_array());
+}
+
+#[test]
+fn text_arguments_get_their_position_as_id() {
+    let out = ner(&["--format", "jsonl", TEXT, "Oslo"], None);
+    let ids: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![Value::from(0), Value::from(1)]);
+}
+
+#[test]
+fn stdin_and_files_are_texts() {
+    let from_stdin = ner(&["--format", "json"], Some(TEXT.as_bytes()));
+    let from_arg = ner(&["--format", "json", TEXT], None);
+    assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
+    assert_eq!(stdout(&from_stdin), stdout(&from_arg));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("artikkel.txt");
+    std::fs::write(&file, TEXT).unwrap();
+    let from_file = ner(&["--format", "json", "-f", file.to_str().unwrap()], None);
+    assert_eq!(stdout(&from_file), stdout(&from_arg));
+}
+
+#[test]
+fn human_output_is_plain_when_piped_and_conll_tags_words() {
+    let out = ner(&[TEXT], None);
+    assert!(out.status.success());
+    let human = stdout(&out);
+    assert!(!human.contains('\u{1b}'), "no colour codes in a pipe");
+    assert!(human.lines().next().unwrap().contains("]("), "{human}");
+
+    let out = ner(&["--color", "always", TEXT], None);
+    assert!(stdout(&out).contains('\u{1b}'));
+
+    let out = ner(&["--format", "conll", TEXT], None);
+    let conll = stdout(&out);
+    let words: Vec<&str> = conll
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(words.len(), TEXT.split_whitespace().count());
+    for line in words {
+        let (_, tag) = line.split_once('\t').unwrap();
+        assert!(
+            tag == "O" || tag.starts_with("B-") || tag.starts_with("I-"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn empty_and_whitespace_text_give_empty_results() {
+    for text in ["", "   \r\n\t\u{a0} "] {
+        let out = ner(&["--format", "json", text], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "[]");
+    }
+}
+
+#[test]
+fn invalid_utf8_file_names_the_file_and_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.txt");
+    std::fs::write(&file, b"Troms\xF8 og Bod\xF8").unwrap();
+    let out = ner(&["-f", file.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    assert!(message.contains("latin1.txt"), "{message}");
+    assert!(message.contains("byte 5"), "{message}");
+}
+
+#[test]
+fn binary_input_is_refused() {
+    let out = ner(
+        &["--format", "json"],
+        Some(b"\x7fELF\x02\x01\x00\x00binary"),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("binary"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_models_give_clear_errors() {
+    let out = norsk(&["ner", "--model", "/no/such/folder", TEXT], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/no/such/folder"), "{}", stderr(&out));
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_norsk"))
+        .args(["ner", TEXT])
+        .env("NORSK_MODELS", empty.path())
+        .env_remove("NORSK_NER_MODEL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+}
