@@ -561,7 +561,7 @@ def run_prepare(args):
 
     work = Path(args.prepare)
     if args.base_shaped:
-        save = args.save_model or tempfile.mkdtemp(prefix="norsk-base-shaped-")
+        save = args.save_model or str(work / "base-shaped")  # removed with the work folder
         build_base_shaped(save, args.tokenizer_from)
         args.model = str(save)
     model_dir = str(Path(args.model))
@@ -765,7 +765,8 @@ def main():
     src.add_argument("--base-shaped", action="store_true",
                      help="build a BERT-base-shaped BertForTokenClassification (nb-bert-base config, "
                           "19 labels, random weights, seed 0)")
-    p.add_argument("--save-model", help="with --base-shaped: folder to save it to (default: a temp folder)")
+    p.add_argument("--save-model", help="with --base-shaped: folder to save it to (default: a temp folder, removed "
+                                          "at the end)")
     p.add_argument("--tokenizer-from", help="with --base-shaped: copy tokenizer files from this model folder")
     p.add_argument("--batch-sizes", type=int_list, default=[1, 8], help="comma list (default 1,8)")
     p.add_argument("--seq-lens", type=int_list, default=[128], help="comma list (default 128)")

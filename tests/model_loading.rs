@@ -38,6 +38,17 @@ fn folder_like_tiny_ner() -> tempfile::TempDir {
     dir
 }
 
+/// A full copy of tiny-ner, weights included, to break.
+fn copy_of_tiny_ner() -> tempfile::TempDir {
+    let dir = folder_like_tiny_ner();
+    std::fs::copy(
+        fixture("tiny-ner/model.safetensors"),
+        dir.path().join("model.safetensors"),
+    )
+    .unwrap();
+    dir
+}
+
 fn tiny_ner_tensors() -> HashMap<String, Tensor> {
     load_weights(
         &WeightFiles::find(&fixture("tiny-ner")).unwrap(),
@@ -130,12 +141,7 @@ fn missing_weights_name_what_is_expected() {
 
 #[test]
 fn config_without_id2label_is_a_clear_error() {
-    let dir = folder_like_tiny_ner();
-    std::fs::copy(
-        fixture("tiny-ner/model.safetensors"),
-        dir.path().join("model.safetensors"),
-    )
-    .unwrap();
+    let dir = copy_of_tiny_ner();
     edit_config(dir.path(), |c| {
         c.as_object_mut().unwrap().remove("id2label");
         c.as_object_mut().unwrap().remove("label2id");
@@ -146,12 +152,7 @@ fn config_without_id2label_is_a_clear_error() {
 
 #[test]
 fn label_count_disagreeing_with_weights_is_a_clear_error() {
-    let dir = folder_like_tiny_ner();
-    std::fs::copy(
-        fixture("tiny-ner/model.safetensors"),
-        dir.path().join("model.safetensors"),
-    )
-    .unwrap();
+    let dir = copy_of_tiny_ner();
     edit_config(dir.path(), |c| {
         c["id2label"].as_object_mut().unwrap().remove("18");
         c.as_object_mut().unwrap().remove("label2id");
@@ -167,12 +168,7 @@ fn label_count_disagreeing_with_weights_is_a_clear_error() {
 
 #[test]
 fn unsupported_architecture_is_a_clear_error() {
-    let dir = folder_like_tiny_ner();
-    std::fs::copy(
-        fixture("tiny-ner/model.safetensors"),
-        dir.path().join("model.safetensors"),
-    )
-    .unwrap();
+    let dir = copy_of_tiny_ner();
     edit_config(dir.path(), |c| {
         c["architectures"] = serde_json::json!(["RobertaForTokenClassification"]);
     });
