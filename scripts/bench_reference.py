@@ -498,29 +498,32 @@ def run_child(cmd, env=None, shell=False):
 
 
 def parse_records(text):
-    """JSON array, one object ({"records": [...]} / {"results": [...]} / a record) or JSON lines."""
-    text = text.strip()
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        data = []
-        for line in text.splitlines():
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    data.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-    if isinstance(data, dict):
-        for key in ("records", "results", "benchmarks"):
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
-        else:
-            data = [data]
-    return [r for r in data if isinstance(r, dict) and "tokens_per_s" in r]
+    """Records in a command's stdout: a JSON array, an object ({"records"|"results": [...]} or one record),
+    or JSON lines; log lines before a (possibly pretty-printed) JSON document are skipped."""
+
+    def flatten(data):
+        if isinstance(data, dict):
+            for key in ("records", "results", "benchmarks"):
+                if isinstance(data.get(key), list):
+                    return data[key]
+            return [data]
+        return data if isinstance(data, list) else []
+
+    lines = text.strip().splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith(("[", "{")):
+            continue
+        try:  # the rest of the output as one document
+            found = flatten(json.loads("\n".join(lines[i:])))
+            break
+        except json.JSONDecodeError:
+            pass
+        try:  # JSON lines
+            found += flatten(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return [r for r in found if isinstance(r, dict) and "tokens_per_s" in r]
 
 
 def record_key(r):

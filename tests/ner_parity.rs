@@ -177,6 +177,7 @@ fn check_pipeline(key: &str, stride: Option<usize>) -> usize {
             let options = NerOptions {
                 aggregation,
                 stride,
+                split_sentences: false,
                 ..NerOptions::default()
             };
             let got = ner.tag(text, &options).unwrap();
@@ -211,7 +212,10 @@ fn batching_does_not_change_results() {
         .iter()
         .map(|c| c["text"].as_str().unwrap())
         .collect();
-    let options = NerOptions::default();
+    let options = NerOptions {
+        split_sentences: false,
+        ..NerOptions::default()
+    };
     let batched = ner.tag_batch(&texts, &options).unwrap();
     for (text, entities) in texts.iter().zip(&batched) {
         let alone = ner.tag(text, &options).unwrap();

@@ -50,10 +50,20 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn entity_offsets_index_the_source_text(text in text(), aggregation in aggregation(), long in any::<bool>()) {
+    fn entity_offsets_index_the_source_text(
+        text in text(),
+        aggregation in aggregation(),
+        long in any::<bool>(),
+        split_sentences in any::<bool>(),
+    ) {
         // Repeating the text makes some inputs span several windows.
         let text = if long { text.repeat(30) } else { text };
-        let options = NerOptions { aggregation, stride: Some(16), ..NerOptions::default() };
+        let options = NerOptions {
+            aggregation,
+            stride: Some(16),
+            split_sentences,
+            ..NerOptions::default()
+        };
         let entities = pipeline().tag(&text, &options).unwrap();
         let index = CharIndex::new(&text);
         let mut previous_end = 0;

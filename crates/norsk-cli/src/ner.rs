@@ -28,11 +28,19 @@ pub struct NerArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 
-    /// How tokens are grouped into entities (as transformers' aggregation_strategy).
-    #[arg(long, default_value = "simple", value_parser = parse_aggregation)]
+    /// How tokens are grouped into entities (as transformers' aggregation_strategy:
+    /// none, simple, first, average, max). `first` suits models that, like
+    /// the shipped one, are trained to label a word by its first token.
+    #[arg(long, default_value = "first", value_parser = parse_aggregation)]
     aggregation: Aggregation,
 
-    /// Tokens shared by consecutive windows over a text longer than the model takes.
+    /// Run each text whole, as transformers' pipeline does, instead of
+    /// sentence by sentence (as NorNE-trained models expect).
+    #[arg(long)]
+    no_split: bool,
+
+    /// Tokens shared by consecutive windows over a text longer than the model
+    /// takes (at most half a window).
     #[arg(long, default_value_t = DEFAULT_STRIDE, conflicts_with = "truncate")]
     stride: usize,
 
@@ -94,6 +102,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         stride: (!args.truncate).then_some(args.stride),
         ignore_labels: args.ignore_labels.clone(),
         batch_size: args.batch_size,
+        split_sentences: !args.no_split,
     };
     let mut writer = Writer::new(&args);
     let mut records = args.input.records()?;

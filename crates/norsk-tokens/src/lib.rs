@@ -11,10 +11,12 @@
 
 mod error;
 mod offsets;
+mod sentences;
 mod tokenizer;
 mod window;
 
 pub use error::TokenizerError;
 pub use offsets::CharIndex;
+pub use sentences::sentences;
 pub use tokenizer::{TextTokenizer, TokenizerSettings};
 pub use window::{Window, WindowPlan};

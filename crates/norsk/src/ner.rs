@@ -3,7 +3,7 @@ use std::path::Path;
 use candle_core::Device;
 use norsk_model::{EncoderInput, Precision, TokenClassifier};
 use norsk_spans::{decode_window, merge_windows, softmax, Aggregation, Entity, Labels, PreEntity};
-use norsk_tokens::{TextTokenizer, Window, WindowPlan};
+use norsk_tokens::{sentences, TextTokenizer, Window, WindowPlan};
 
 use crate::NorskError;
 
@@ -16,13 +16,18 @@ pub struct NerOptions {
     /// How tokens are grouped into entities (`transformers`' `aggregation_strategy`).
     pub aggregation: Aggregation,
     /// Tokens shared by consecutive windows over a text longer than the model
-    /// takes. `None` truncates such a text to its first window, as
-    /// `transformers` does when no `stride` is given.
+    /// takes, at most half a window (a larger stride is cut down to that).
+    /// `None` truncates such a text to its first window, as `transformers`
+    /// does when no `stride` is given.
     pub stride: Option<usize>,
     /// Labels (or entity groups) left out of the result.
     pub ignore_labels: Vec<String>,
     /// Windows run through the model together.
     pub batch_size: usize,
+    /// Tag each sentence on its own ([`norsk_tokens::sentences`]), as models
+    /// trained on sentences (NorNE) expect. `false` runs the whole text, as
+    /// `transformers`' pipeline does.
+    pub split_sentences: bool,
 }
 
 impl Default for NerOptions {
@@ -32,6 +37,7 @@ impl Default for NerOptions {
             stride: Some(DEFAULT_STRIDE),
             ignore_labels: vec!["O".to_string()],
             batch_size: 8,
+            split_sentences: true,
         }
     }
 }
@@ -44,9 +50,18 @@ pub struct NerPipeline {
     max_len: usize,
 }
 
-/// One window of one text, queued for the model.
-struct Job {
+/// A stretch of one text that is tagged on its own: the whole text, or one
+/// of its sentences.
+struct Piece<'a> {
     text: usize,
+    /// Byte offset of the piece in its text.
+    offset: usize,
+    body: &'a str,
+}
+
+/// One window of one piece, queued for the model.
+struct Job {
+    piece: usize,
     window: Window,
 }
 
@@ -97,20 +112,21 @@ impl NerPipeline {
     ) -> Result<Vec<Vec<Entity>>, NorskError> {
         let plan = WindowPlan {
             max_len: self.max_len,
-            stride: options.stride,
+            stride: options.stride.map(|s| s.min(self.max_len / 2)),
         };
+        let pieces = Self::pieces(texts, options.split_sentences);
         let mut jobs = Vec::new();
-        for (text, body) in texts.iter().enumerate() {
-            for window in self.tokenizer.windows(body, plan)? {
-                jobs.push(Job { text, window });
+        for (piece, p) in pieces.iter().enumerate() {
+            for window in self.tokenizer.windows(p.body, plan)? {
+                jobs.push(Job { piece, window });
             }
         }
         let logits = self.run(&jobs, options.batch_size.max(1))?;
 
-        let mut per_text: Vec<Vec<Entity>> = vec![Vec::new(); texts.len()];
-        let mut windows_per_text = vec![0usize; texts.len()];
+        let mut per_piece: Vec<Vec<Entity>> = vec![Vec::new(); pieces.len()];
+        let mut windows_per_piece = vec![0usize; pieces.len()];
         for (job, logits) in jobs.iter().zip(logits) {
-            let body = texts[job.text];
+            let body = pieces[job.piece].body;
             let pre = self.pre_entities(body, &job.window, &logits);
             let entities = decode_window(
                 body,
@@ -119,20 +135,44 @@ impl NerPipeline {
                 options.aggregation,
                 &options.ignore_labels,
             )?;
-            per_text[job.text].extend(entities);
-            windows_per_text[job.text] += 1;
+            per_piece[job.piece].extend(entities);
+            windows_per_piece[job.piece] += 1;
         }
-        Ok(per_text
-            .into_iter()
-            .zip(windows_per_text)
-            .map(|(entities, windows)| {
-                if windows > 1 {
-                    merge_windows(entities)
-                } else {
-                    entities
-                }
-            })
-            .collect())
+        let mut per_text: Vec<Vec<Entity>> = vec![Vec::new(); texts.len()];
+        for ((piece, entities), windows) in pieces.iter().zip(per_piece).zip(windows_per_piece) {
+            let entities = if windows > 1 {
+                merge_windows(entities)
+            } else {
+                entities
+            };
+            per_text[piece.text].extend(entities.into_iter().map(|mut e| {
+                e.start += piece.offset;
+                e.end += piece.offset;
+                e
+            }));
+        }
+        Ok(per_text)
+    }
+
+    /// The texts, or their sentences, in order.
+    fn pieces<'a>(texts: &[&'a str], split_sentences: bool) -> Vec<Piece<'a>> {
+        let mut pieces = Vec::new();
+        for (text, body) in texts.iter().enumerate() {
+            if split_sentences {
+                pieces.extend(sentences(body).into_iter().map(|(start, end)| Piece {
+                    text,
+                    offset: start,
+                    body: &body[start..end],
+                }));
+            } else {
+                pieces.push(Piece {
+                    text,
+                    offset: 0,
+                    body,
+                });
+            }
+        }
+        pieces
     }
 
     /// Logits of each job's window, `[seq][label]`, in job order. Windows
