@@ -1,5 +1,6 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
+mod eval;
 mod inputs;
 mod model;
 mod ner;
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Tag named entities (persons, organisations, places, …) with exact offsets.
     Ner(ner::NerArgs),
+    /// Score a model on labelled data.
+    Eval(eval::EvalArgs),
 }
 
 /// What a finished command tells the shell.
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ner(args) => ner::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -88,7 +88,7 @@ enum Color {
     Never,
 }
 
-fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
+pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
     s.parse().map_err(|e: norsk::SpanError| e.to_string())
 }
 

@@ -242,3 +242,50 @@ fn bad_models_give_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
 }
+
+#[test]
+fn eval_ner_scores_tagged_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dev.tsv");
+    std::fs::write(
+        &data,
+        "Jens\tB-PER\nStoltenberg\tI-PER\nmøtte\tO\nErna\tB-PER\nSolberg\tI-PER\ni\tO\nOslo\tB-GPE_LOC\n.\tO\n\nEquinor\tB-ORG\nvokser\tO\n",
+    )
+    .unwrap();
+    let model = fixture("tiny-ner");
+    let out = norsk(
+        &[
+            "eval",
+            "ner",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["sentences"], 2);
+    assert_eq!(report["words"], 10);
+    assert_eq!(report["default"]["support"], 4);
+    let f1 = report["default"]["f1"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&f1));
+
+    std::fs::write(&data, "Jens\tB-PER\textra\n").unwrap();
+    let out = norsk(
+        &[
+            "eval",
+            "ner",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("dev.tsv"), "{}", stderr(&out));
+}

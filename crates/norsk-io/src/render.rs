@@ -1,7 +1,7 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use norsk_spans::Entity;
+use norsk_spans::{word_tags, Entity};
 use norsk_tokens::CharIndex;
 
 /// Whether and how to colour entity types in human output.
@@ -84,33 +84,12 @@ pub fn render_human(text: &str, entities: &[Entity], palette: Palette) -> String
 }
 
 /// CoNLL: one whitespace-separated word per line with its IOB2 tag, a blank
-/// line after the text. A word takes the type of the first entity it
-/// overlaps; `B-` where that entity starts, `I-` after.
+/// line after the text (tags as [`word_tags`] gives them).
 pub fn render_conll(text: &str, entities: &[Entity]) -> String {
+    let words: Vec<(usize, &str)> = words(text).collect();
+    let spans: Vec<(usize, usize)> = words.iter().map(|&(s, w)| (s, s + w.len())).collect();
     let mut out = String::new();
-    let mut next = 0;
-    let mut open: Option<usize> = None;
-    for (start, word) in words(text) {
-        let end = start + word.len();
-        while next < entities.len() && entities[next].end <= start {
-            next += 1;
-        }
-        let tag = match entities.get(next).filter(|e| e.start < end) {
-            Some(e) => {
-                let prefix = if open == Some(next) { "I" } else { "B" };
-                open = Some(next);
-                format!(
-                    "{prefix}-{}",
-                    e.label
-                        .trim_start_matches(['B', 'I', 'E', 'S', 'L', 'U'])
-                        .trim_start_matches('-')
-                )
-            }
-            None => {
-                open = None;
-                "O".to_string()
-            }
-        };
+    for ((_, word), tag) in words.iter().zip(word_tags(&spans, entities)) {
         let _ = writeln!(out, "{word}\t{tag}");
     }
     out.push('\n');

@@ -20,6 +20,9 @@
 //! non-special token, build a [`PreEntity`] for it with [`PreEntity::new`],
 //! then [`decode_window`]; when a text needed more than one window, pass all
 //! their entities to [`merge_windows`].
+//!
+//! For evaluation, [`word_tags`] turns entities back into IOB2 word tags and
+//! [`evaluate`] scores them exactly as `seqeval` does.
 
 mod aggregate;
 mod aggregation;
@@ -33,6 +36,7 @@ mod numeric;
 mod pre_entity;
 mod softmax;
 mod window;
+mod word_tags;
 
 pub use aggregation::Aggregation;
 pub use entity::Entity;
@@ -43,3 +47,4 @@ pub use metrics::{entities, evaluate, Averages, Chunk, MetricsError, Mode, Repor
 pub use pre_entity::PreEntity;
 pub use softmax::softmax;
 pub use window::{decode_window, default_ignore_labels};
+pub use word_tags::word_tags;

@@ -21,6 +21,9 @@ mod source;
 pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, DEFAULT_STRIDE};
 pub use norsk_model::Precision;
-pub use norsk_spans::{Aggregation, Entity, LabelScheme, Labels, SpanError};
+pub use norsk_spans::{
+    evaluate, Aggregation, Entity, LabelScheme, Labels, MetricsError, Mode, Report, SpanError,
+    TypeScores,
+};
 pub use norsk_tokens::CharIndex;
 pub use source::{default_model_dir, ModelSource};

@@ -2,7 +2,9 @@ use std::path::Path;
 
 use candle_core::Device;
 use norsk_model::{EncoderInput, Precision, TokenClassifier};
-use norsk_spans::{decode_window, merge_windows, softmax, Aggregation, Entity, Labels, PreEntity};
+use norsk_spans::{
+    decode_window, merge_windows, softmax, word_tags, Aggregation, Entity, Labels, PreEntity,
+};
 use norsk_tokens::{sentences, TextTokenizer, Window, WindowPlan};
 
 use crate::NorskError;
@@ -173,6 +175,43 @@ impl NerPipeline {
             }
         }
         pieces
+    }
+
+    /// IOB2 tags of pre-split words, one row per sentence, as evaluation
+    /// against CoNLL data needs them: each row's words are joined by single
+    /// spaces, tagged as one text (never split further) and the entities
+    /// turned back into word tags with [`word_tags`].
+    pub fn tag_words<S: AsRef<str>>(
+        &self,
+        sentences: &[Vec<S>],
+        options: &NerOptions,
+    ) -> Result<Vec<Vec<String>>, NorskError> {
+        let mut texts = Vec::with_capacity(sentences.len());
+        let mut spans = Vec::with_capacity(sentences.len());
+        for words in sentences {
+            let mut text = String::new();
+            let mut ranges = Vec::with_capacity(words.len());
+            for word in words {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                ranges.push((text.len(), text.len() + word.as_ref().len()));
+                text.push_str(word.as_ref());
+            }
+            texts.push(text);
+            spans.push(ranges);
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let options = NerOptions {
+            split_sentences: false,
+            ..options.clone()
+        };
+        let entities = self.tag_batch(&refs, &options)?;
+        Ok(spans
+            .iter()
+            .zip(&entities)
+            .map(|(words, entities)| word_tags(words, entities))
+            .collect())
     }
 
     /// Logits of each job's window, `[seq][label]`, in job order. Windows

@@ -66,7 +66,7 @@ pub fn default_model_dir(name: &str) -> Result<PathBuf, NorskError> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"));
     let dir = root.join(name);
     if dir.join("config.json").is_file() {
-        Ok(dir)
+        Ok(dir.canonicalize().unwrap_or(dir))
     } else {
         Err(NorskError::NoDefaultModel(dir))
     }
