@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 /// The input options shared by the commands that read texts.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Texts to process; with no texts, files or --input, one text is read from stdin.
+    /// Texts to process; an argument that names an existing file is read as
+    /// that file (`norsk ner artikkel.txt`). With no texts, files or --input,
+    /// one text is read from stdin.
     #[arg(value_name = "TEXT", conflicts_with_all = ["files", "input"])]
     pub texts: Vec<String>,
 
@@ -53,19 +55,18 @@ impl InputArgs {
         }
         if !self.files.is_empty() {
             let files = self.files.clone().into_iter().enumerate();
-            return Ok(Box::new(files.map(|(i, path)| {
-                let mut extra = Map::new();
-                extra.insert("file".into(), Value::from(path.display().to_string()));
-                Ok(Record {
-                    id: Value::from(i),
-                    text: read_text_file(&path),
-                    extra,
-                })
-            })));
+            return Ok(Box::new(files.map(|(i, path)| Ok(file_record(i, &path)))));
         }
         if !self.texts.is_empty() {
             let texts = self.texts.clone().into_iter().enumerate();
-            return Ok(Box::new(texts.map(|(i, text)| Ok(plain(i, Ok(text))))));
+            return Ok(Box::new(texts.map(|(i, text)| {
+                let path = Path::new(&text);
+                Ok(if path.is_file() {
+                    file_record(i, path)
+                } else {
+                    plain(i, Ok(text))
+                })
+            })));
         }
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -78,6 +79,17 @@ impl InputArgs {
     /// Whether the input is a single text (so output needs no per-text framing).
     pub fn is_single(&self) -> bool {
         self.input.is_none() && self.files.len() + self.texts.len() <= 1
+    }
+}
+
+/// A file read as one text; the record carries its path as `file`.
+fn file_record(i: usize, path: &Path) -> Record {
+    let mut extra = Map::new();
+    extra.insert("file".into(), Value::from(path.display().to_string()));
+    Record {
+        id: Value::from(i),
+        text: read_text_file(path),
+        extra,
     }
 }
 

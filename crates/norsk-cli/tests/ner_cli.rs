@@ -166,6 +166,8 @@ fn stdin_and_files_are_texts() {
     std::fs::write(&file, TEXT).unwrap();
     let from_file = ner(&["--format", "json", "-f", file.to_str().unwrap()], None);
     assert_eq!(stdout(&from_file), stdout(&from_arg));
+    let named = ner(&["--format", "json", file.to_str().unwrap()], None);
+    assert_eq!(stdout(&named), stdout(&from_arg), "a path argument is read");
 }
 
 #[test]
