@@ -1,5 +1,6 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
+mod bench;
 mod eval;
 mod inputs;
 mod model;
@@ -23,6 +24,8 @@ enum Command {
     Ner(ner::NerArgs),
     /// Score a model on labelled data.
     Eval(eval::EvalArgs),
+    /// Measure throughput, latency and memory of a model on this CPU.
+    Bench(bench::BenchArgs),
 }
 
 /// What a finished command tells the shell.
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ner(args) => ner::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -291,3 +291,48 @@ fn eval_ner_scores_tagged_sentences() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("dev.tsv"), "{}", stderr(&out));
 }
+
+#[test]
+fn bench_reports_one_record_per_configuration() {
+    let model = fixture("tiny-ner");
+    let out = norsk(
+        &[
+            "bench",
+            "--model",
+            model.to_str().unwrap(),
+            "--batch-sizes",
+            "1,2",
+            "--seq-lens",
+            "16",
+            "--threads",
+            "1",
+            "--warmup",
+            "0",
+            "--iters",
+            "2",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(records.len(), 2);
+    for (r, batch) in records.iter().zip([1, 2]) {
+        assert_eq!(r["batch_size"], batch);
+        assert_eq!(r["seq_len"], 16);
+        assert_eq!(r["threads"], 1);
+        assert_eq!(r["task"], "ner");
+        assert_eq!(r["precision"], "f32");
+        for key in [
+            "tokens_per_s",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "peak_rss_mb",
+            "gflops",
+        ] {
+            assert!(r[key].as_f64().unwrap() > 0.0, "{key} in {r}");
+        }
+    }
+}

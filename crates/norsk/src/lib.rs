@@ -14,12 +14,13 @@
 //! Entity offsets are **byte** offsets into the text; [`norsk_tokens::CharIndex`]
 //! converts them to character offsets, which is what Python reports.
 
+pub mod bench;
 mod error;
 mod ner;
 mod source;
 
 pub use error::NorskError;
-pub use ner::{NerOptions, NerPipeline, DEFAULT_STRIDE};
+pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
 pub use norsk_model::Precision;
 pub use norsk_spans::{
     evaluate, Aggregation, Entity, LabelScheme, Labels, MetricsError, Mode, Report, SpanError,

@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use candle_core::Device;
 use norsk_model::{EncoderInput, Precision, TokenClassifier};
@@ -50,6 +51,19 @@ pub struct NerPipeline {
     model: TokenClassifier,
     labels: Labels,
     max_len: usize,
+}
+
+/// Where the time of one [`NerPipeline::tag_batch_timed`] call went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Sentence splitting and tokenizing into windows.
+    pub tokenize: Duration,
+    /// The model's forward passes.
+    pub model: Duration,
+    /// Softmax, aggregation and window merging.
+    pub decode: Duration,
+    /// Tokens run through the model, special tokens included, padding not.
+    pub tokens: usize,
 }
 
 /// A stretch of one text that is tagged on its own: the whole text, or one
@@ -112,6 +126,17 @@ impl NerPipeline {
         texts: &[&str],
         options: &NerOptions,
     ) -> Result<Vec<Vec<Entity>>, NorskError> {
+        Ok(self.tag_batch_timed(texts, options)?.0)
+    }
+
+    /// [`Self::tag_batch`], also telling where the time went.
+    pub fn tag_batch_timed(
+        &self,
+        texts: &[&str],
+        options: &NerOptions,
+    ) -> Result<(Vec<Vec<Entity>>, StageTimes), NorskError> {
+        let mut times = StageTimes::default();
+        let clock = Instant::now();
         let plan = WindowPlan {
             max_len: self.max_len,
             stride: options.stride.map(|s| s.min(self.max_len / 2)),
@@ -123,8 +148,13 @@ impl NerPipeline {
                 jobs.push(Job { piece, window });
             }
         }
+        times.tokenize = clock.elapsed();
+        times.tokens = jobs.iter().map(|j| j.window.len()).sum();
+        let clock = Instant::now();
         let logits = self.run(&jobs, options.batch_size.max(1))?;
+        times.model = clock.elapsed();
 
+        let clock = Instant::now();
         let mut per_piece: Vec<Vec<Entity>> = vec![Vec::new(); pieces.len()];
         let mut windows_per_piece = vec![0usize; pieces.len()];
         for (job, logits) in jobs.iter().zip(logits) {
@@ -153,7 +183,8 @@ impl NerPipeline {
                 e
             }));
         }
-        Ok(per_text)
+        times.decode = clock.elapsed();
+        Ok((per_text, times))
     }
 
     /// The texts, or their sentences, in order.
