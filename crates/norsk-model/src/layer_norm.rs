@@ -6,7 +6,7 @@
 //! residual stream is such a case, and the difference shows in the logits.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor, D};
 use candle_nn::VarBuilder;
 use half::bf16;
 use rayon::prelude::*;
@@ -182,10 +182,96 @@ impl CustomOp2 for LayerNorm {
     }
 }
 
+/// The same layer norm built from tensor operations, so that gradients reach
+/// its input, weight and bias (the fused kernel above has no backward pass
+/// and keeps a copy of the weights). Same arithmetic: the mean first, then
+/// the variance of the centred values, in f32.
+#[derive(Debug, Clone)]
+pub struct TensorLayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl TensorLayerNorm {
+    /// Takes `weight` and `bias` of width `size` from the var builder as they
+    /// are (variables stay variables).
+    pub fn load(size: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self {
+            weight: vb.get(size, "weight")?,
+            bias: vb.get(size, "bias")?,
+            eps,
+        })
+    }
+
+    /// `LayerNorm(x)`.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let dtype = x.dtype();
+        let x = x.to_dtype(DType::F32)?;
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centred = x.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        let weight = self.weight.to_dtype(DType::F32)?;
+        let bias = self.bias.to_dtype(DType::F32)?;
+        normed
+            .broadcast_mul(&weight)?
+            .broadcast_add(&bias)?
+            .to_dtype(dtype)
+    }
+
+    /// `LayerNorm(x + residual)`.
+    pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> candle_core::Result<Tensor> {
+        self.forward(&(x + residual)?)
+    }
+}
+
+/// The layer norm an encoder runs: the fused kernel for inference, tensor
+/// operations for training.
+#[derive(Debug, Clone)]
+pub enum Norm {
+    /// [`LayerNorm`]: one pass over memory, no gradients.
+    Fused(LayerNorm),
+    /// [`TensorLayerNorm`]: differentiable.
+    Tensor(TensorLayerNorm),
+}
+
+impl Norm {
+    /// Loads the fused kernel (`trainable == false`) or the differentiable one.
+    pub fn load(
+        size: usize,
+        eps: f64,
+        vb: VarBuilder,
+        trainable: bool,
+    ) -> candle_core::Result<Self> {
+        Ok(if trainable {
+            Self::Tensor(TensorLayerNorm::load(size, eps, vb)?)
+        } else {
+            Self::Fused(LayerNorm::load(size, eps, vb)?)
+        })
+    }
+
+    /// `LayerNorm(x)`.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Fused(norm) => norm.forward(x),
+            Self::Tensor(norm) => norm.forward(x),
+        }
+    }
+
+    /// `LayerNorm(x + residual)`.
+    pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Fused(norm) => norm.forward_residual(x, residual),
+            Self::Tensor(norm) => norm.forward_residual(x, residual),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{DType, Device};
+    use candle_core::Device;
 
     #[test]
     fn matches_the_two_pass_formula_even_with_a_large_mean() {
@@ -210,5 +296,39 @@ mod tests {
             let want = (v[i] - mean) / var.sqrt() * ln.weight[i] as f64 + ln.bias[i] as f64;
             assert!((got[i] as f64 - want).abs() < 1e-4, "{got:?}");
         }
+    }
+
+    #[test]
+    fn the_tensor_norm_matches_the_fused_kernel_and_has_gradients() {
+        let dev = Device::Cpu;
+        let weight = vec![1.0f32, 2.0, 0.5, 1.0];
+        let bias = vec![0.0f32, 0.1, 0.0, -0.1];
+        let fused = LayerNorm {
+            weight: weight.clone(),
+            bias: bias.clone(),
+            eps: 1e-12,
+        };
+        let w = candle_core::Var::new(weight.as_slice(), &dev).unwrap();
+        let tensor = TensorLayerNorm {
+            weight: w.as_tensor().clone(),
+            bias: Tensor::new(bias.as_slice(), &dev).unwrap(),
+            eps: 1e-12,
+        };
+        let x = Tensor::new(
+            &[[1000.0f32, 1000.5, 999.5, 1000.25], [-1.0, 3.0, 0.5, 2.0]],
+            &dev,
+        )
+        .unwrap();
+        let r = Tensor::new(&[[0.5f32, 0.0, -0.5, 1.0], [1.0, 1.0, 1.0, 1.0]], &dev).unwrap();
+        let a: Vec<Vec<f32>> = fused.forward_residual(&x, &r).unwrap().to_vec2().unwrap();
+        let out = tensor.forward_residual(&x, &r).unwrap();
+        let b: Vec<Vec<f32>> = out.to_vec2().unwrap();
+        for (ra, rb) in a.iter().zip(&b) {
+            for (va, vb) in ra.iter().zip(rb) {
+                assert!((va - vb).abs() < 1e-5, "{a:?} vs {b:?}");
+            }
+        }
+        let grads = out.sum_all().unwrap().backward().unwrap();
+        assert!(grads.get(w.as_tensor()).is_some());
     }
 }

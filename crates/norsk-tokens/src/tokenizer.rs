@@ -201,6 +201,38 @@ impl TextTokenizer {
         Ok(windows)
     }
 
+    /// Encodes a sentence pair (`[CLS] first [SEP] second [SEP]`) in at most
+    /// `max_len` tokens, cutting only the first text when too long (as
+    /// `transformers`' `truncation="only_first"` for NLI premises). Offsets
+    /// of the second text's tokens index `second`.
+    pub fn encode_pair(
+        &self,
+        first: &str,
+        second: &str,
+        max_len: usize,
+    ) -> Result<Window, TokenizerError> {
+        let encode = |text: &str| {
+            self.tokenizer
+                .encode(text, false)
+                .map_err(|e| TokenizerError::Encode(e.to_string()))
+        };
+        let (mut a, b) = (encode(first)?, encode(second)?);
+        let specials = self
+            .tokenizer
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(true));
+        let room = max_len.saturating_sub(specials + b.len());
+        if room == 0 && !a.is_empty() {
+            return Err(TokenizerError::Window { max_len, stride: 0 });
+        }
+        a.truncate(room, 0, TruncationDirection::Right);
+        let encoding = self
+            .tokenizer
+            .post_process(a, Some(b), true)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        Ok(Window::from_encoding(&encoding))
+    }
+
     /// Encodes `text` whole, with special tokens and no length limit.
     pub fn encode(&self, text: &str) -> Result<Window, TokenizerError> {
         let encoding: Encoding = self

@@ -14,11 +14,16 @@
 //! Entity offsets are **byte** offsets into the text; [`norsk_tokens::CharIndex`]
 //! converts them to character offsets, which is what Python reports.
 
+mod batching;
 pub mod bench;
+mod classify;
 mod error;
 mod ner;
 mod source;
 
+pub use classify::{
+    Classifier, ClassifyOptions, Prediction, ZeroShotClassifier, DEFAULT_HYPOTHESIS_TEMPLATE,
+};
 pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
 pub use norsk_model::Precision;

@@ -1,13 +1,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use candle_core::Device;
-use norsk_model::{EncoderInput, Precision, TokenClassifier};
+use norsk_model::{Precision, TokenClassifier};
 use norsk_spans::{
     decode_window, merge_windows, softmax, word_tags, Aggregation, Entity, Labels, PreEntity,
 };
 use norsk_tokens::{sentences, TextTokenizer, Window, WindowPlan};
 
+use crate::batching::by_length;
 use crate::NorskError;
 
 /// Tokens shared by consecutive windows of a long text, unless told otherwise.
@@ -246,29 +246,19 @@ impl NerPipeline {
     }
 
     /// Logits of each job's window, `[seq][label]`, in job order. Windows
-    /// without text tokens are not run.
+    /// without text tokens are not run (their logits are empty).
     fn run(&self, jobs: &[Job], batch_size: usize) -> Result<Vec<Vec<Vec<f32>>>, NorskError> {
-        let mut out = vec![Vec::new(); jobs.len()];
-        let mut order: Vec<usize> = (0..jobs.len())
+        let runnable: Vec<usize> = (0..jobs.len())
             .filter(|&i| jobs[i].window.special.iter().any(|s| !s))
             .collect();
-        order.sort_by_key(|&i| jobs[i].window.len());
-        for chunk in order.chunks(batch_size) {
-            let ids: Vec<&[u32]> = chunk
-                .iter()
-                .map(|&i| jobs[i].window.ids.as_slice())
-                .collect();
-            let types: Vec<&[u32]> = chunk
-                .iter()
-                .map(|&i| jobs[i].window.type_ids.as_slice())
-                .collect();
-            let input =
-                EncoderInput::from_rows(&ids, &types, self.tokenizer.pad_id(), &Device::Cpu)?;
-            let logits = self.model.forward(&input)?.to_vec3::<f32>()?;
-            for (&i, mut rows) in chunk.iter().zip(logits) {
-                rows.truncate(jobs[i].window.len());
-                out[i] = rows;
-            }
+        let windows: Vec<&Window> = runnable.iter().map(|&i| &jobs[i].window).collect();
+        let logits = by_length(&windows, batch_size, self.tokenizer.pad_id(), |input| {
+            Ok(self.model.forward(input)?.to_vec3::<f32>()?)
+        })?;
+        let mut out = vec![Vec::new(); jobs.len()];
+        for (i, mut rows) in runnable.into_iter().zip(logits) {
+            rows.truncate(jobs[i].window.len());
+            out[i] = rows;
         }
         Ok(out)
     }

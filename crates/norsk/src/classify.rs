@@ -1,0 +1,255 @@
+//! Text classification: fine-tuned sequence classifiers and zero-shot
+//! topics through an NLI model, with the semantics of transformers'
+//! `text-classification` and `zero-shot-classification` pipelines.
+
+use std::path::Path;
+
+use norsk_model::{Precision, SequenceClassifier};
+use norsk_tokens::{TextTokenizer, Window, WindowPlan};
+use serde::Serialize;
+
+use crate::batching::by_length;
+use crate::NorskError;
+
+/// The hypothesis `norsk` puts to an NLI model for each candidate label.
+pub const DEFAULT_HYPOTHESIS_TEMPLATE: &str = "Denne artikkelen handler om {}.";
+
+/// One label and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The label name (`id2label`, or the candidate label in zero-shot).
+    pub label: String,
+    /// Softmax probability (single-label) or sigmoid / entailment
+    /// probability (multi-label).
+    pub score: f32,
+}
+
+/// How [`Classifier`] scores texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifyOptions {
+    /// Keep the `k` best labels; `None` keeps all, best first.
+    pub top_k: Option<usize>,
+    /// Independent sigmoid per label instead of one softmax; `None` follows
+    /// the config's `problem_type` (and a single-output model).
+    pub multi_label: Option<bool>,
+    /// Classify only the first window of a long text (as transformers with
+    /// `truncation=True`); otherwise all windows are pooled.
+    pub truncate: bool,
+    /// Windows run through the model together.
+    pub batch_size: usize,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        Self {
+            top_k: None,
+            multi_label: None,
+            truncate: false,
+            batch_size: 16,
+        }
+    }
+}
+
+/// A fine-tuned `BertForSequenceClassification` model and its tokenizer.
+pub struct Classifier {
+    tokenizer: TextTokenizer,
+    model: SequenceClassifier,
+    max_len: usize,
+}
+
+impl Classifier {
+    /// Loads a sequence-classification model folder in Hugging Face layout.
+    pub fn load(dir: &Path, precision: Precision) -> Result<Self, NorskError> {
+        let tokenizer = TextTokenizer::from_dir(dir)?;
+        let model = SequenceClassifier::load(dir, precision)?;
+        let max_len = max_len(&tokenizer, model.config().max_position_embeddings);
+        Ok(Self {
+            tokenizer,
+            model,
+            max_len,
+        })
+    }
+
+    /// Label names in id order.
+    pub fn labels(&self) -> &[String] {
+        self.model.labels()
+    }
+
+    /// Whether the model is multi-label by its config.
+    pub fn is_multi_label(&self) -> bool {
+        self.model.config().problem_type.as_deref() == Some("multi_label_classification")
+            || self.labels().len() == 1
+    }
+
+    /// Predictions for each text, in input order, best first.
+    ///
+    /// A text longer than the model's window is cut into windows that
+    /// overlap by a quarter window; the windows' logits are averaged, each
+    /// weighted by its count of text tokens, before the softmax. So the
+    /// whole article counts, not just its start.
+    pub fn classify_batch(
+        &self,
+        texts: &[&str],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        let plan = WindowPlan {
+            max_len: self.max_len,
+            stride: (!options.truncate).then_some(self.max_len / 4),
+        };
+        let mut windows = Vec::new();
+        let mut owner = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            for window in self.tokenizer.windows(text, plan)? {
+                windows.push(window);
+                owner.push(i);
+            }
+        }
+        let refs: Vec<&Window> = windows.iter().collect();
+        let logits = by_length(
+            &refs,
+            options.batch_size,
+            self.tokenizer.pad_id(),
+            |input| Ok(self.model.forward(input)?.to_vec2::<f32>()?),
+        )?;
+
+        let labels = self.labels().len();
+        let mut pooled = vec![vec![0f32; labels]; texts.len()];
+        let mut weights = vec![0f32; texts.len()];
+        for ((window, row), &text) in windows.iter().zip(&logits).zip(&owner) {
+            let weight = window.special.iter().filter(|s| !**s).count().max(1) as f32;
+            for (p, l) in pooled[text].iter_mut().zip(row) {
+                *p += weight * l;
+            }
+            weights[text] += weight;
+        }
+        let multi = options.multi_label.unwrap_or_else(|| self.is_multi_label());
+        Ok(pooled
+            .into_iter()
+            .zip(weights)
+            .map(|(sum, weight)| {
+                let mean: Vec<f32> = sum.iter().map(|s| s / weight).collect();
+                let scores = if multi {
+                    mean.iter().map(|&l| sigmoid(l)).collect()
+                } else {
+                    norsk_spans::softmax(&mean)
+                };
+                ranked(self.labels(), &scores, options.top_k)
+            })
+            .collect())
+    }
+}
+
+/// Zero-shot classification: an NLI model judges, for each candidate label,
+/// whether the text entails the hypothesis made from the label.
+pub struct ZeroShotClassifier {
+    tokenizer: TextTokenizer,
+    model: SequenceClassifier,
+    entailment: usize,
+    contradiction: usize,
+    max_len: usize,
+}
+
+impl ZeroShotClassifier {
+    /// Loads an NLI model folder. The entailment label is the one whose name
+    /// starts with `entail` (any case), as transformers finds it; the
+    /// contradiction id is 0, or the last label when entailment is 0.
+    pub fn load(dir: &Path, precision: Precision) -> Result<Self, NorskError> {
+        let tokenizer = TextTokenizer::from_dir(dir)?;
+        let model = SequenceClassifier::load(dir, precision)?;
+        let labels = model.labels();
+        let entailment = labels
+            .iter()
+            .position(|l| l.to_lowercase().starts_with("entail"))
+            .ok_or_else(|| {
+                NorskError::Labels(format!(
+                    "no entailment label among {labels:?}: zero-shot needs an NLI model"
+                ))
+            })?;
+        let contradiction = if entailment == 0 { labels.len() - 1 } else { 0 };
+        let max_len = max_len(&tokenizer, model.config().max_position_embeddings);
+        Ok(Self {
+            tokenizer,
+            model,
+            entailment,
+            contradiction,
+            max_len,
+        })
+    }
+
+    /// The token ids of the NLI pair for `text` and one hypothesis.
+    pub fn encode_pair(&self, text: &str, hypothesis: &str) -> Result<Window, NorskError> {
+        Ok(self.tokenizer.encode_pair(text, hypothesis, self.max_len)?)
+    }
+
+    /// Scores of `candidates` for each text, best first. Single-label: a
+    /// softmax of the entailment logits over the candidates; multi-label
+    /// (or one candidate): for each candidate, a softmax over its
+    /// contradiction and entailment logits.
+    pub fn classify_batch(
+        &self,
+        texts: &[&str],
+        candidates: &[String],
+        template: &str,
+        multi_label: bool,
+        batch_size: usize,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        if candidates.is_empty() {
+            return Err(NorskError::Labels("no candidate labels given".into()));
+        }
+        let hypotheses: Vec<String> = candidates
+            .iter()
+            .map(|c| template.replace("{}", c))
+            .collect();
+        let mut pairs = Vec::with_capacity(texts.len() * candidates.len());
+        for text in texts {
+            for hypothesis in &hypotheses {
+                pairs.push(self.encode_pair(text, hypothesis)?);
+            }
+        }
+        let refs: Vec<&Window> = pairs.iter().collect();
+        let logits = by_length(&refs, batch_size, self.tokenizer.pad_id(), |input| {
+            Ok(self.model.forward(input)?.to_vec2::<f32>()?)
+        })?;
+        Ok(logits
+            .chunks(candidates.len())
+            .map(|rows| {
+                let scores: Vec<f32> = if multi_label || candidates.len() == 1 {
+                    rows.iter()
+                        .map(|r| {
+                            norsk_spans::softmax(&[r[self.contradiction], r[self.entailment]])[1]
+                        })
+                        .collect()
+                } else {
+                    let entail: Vec<f32> = rows.iter().map(|r| r[self.entailment]).collect();
+                    norsk_spans::softmax(&entail)
+                };
+                ranked(candidates, &scores, None)
+            })
+            .collect())
+    }
+}
+
+fn max_len(tokenizer: &TextTokenizer, positions: usize) -> usize {
+    tokenizer
+        .max_length()
+        .map_or(positions, |n| n.min(positions))
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Labels with their scores, best first (ties keep label order), the best `k`.
+fn ranked(labels: &[String], scores: &[f32], top_k: Option<usize>) -> Vec<Prediction> {
+    let mut out: Vec<Prediction> = labels
+        .iter()
+        .zip(scores)
+        .map(|(label, &score)| Prediction {
+            label: label.clone(),
+            score,
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out.truncate(top_k.unwrap_or(out.len()));
+    out
+}
