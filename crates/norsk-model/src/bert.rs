@@ -1,7 +1,7 @@
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
 
-use crate::layer_norm::LayerNorm;
+use crate::layer_norm::Norm;
 
 use crate::{BertConfig, HiddenAct, ModelError};
 
@@ -43,15 +43,101 @@ impl EncoderInput {
     }
 }
 
+/// How an encoder is laid out in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// For inference: query, key and value fused into one matrix at load,
+    /// layer norms by a fused kernel. Fastest; no gradients.
+    #[default]
+    Inference,
+    /// For training: separate query, key and value projections and layer
+    /// norms from tensor operations, all taken from the var builder as they
+    /// are, so that gradients reach the variables and updates show at once.
+    Trainable,
+}
+
+/// Dropout for training steps (BERT's places: embeddings, attention
+/// probabilities, both residual branches, the pooled output), with its own
+/// seeded random stream so that a run can be repeated.
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    hidden: f32,
+    attention: f32,
+    state: u64,
+}
+
+impl Dropout {
+    /// Dropout probabilities for hidden states and attention probabilities,
+    /// each in `[0, 1)`; `seed` starts the random stream.
+    pub fn new(hidden: f32, attention: f32, seed: u64) -> Self {
+        Self {
+            hidden: hidden.clamp(0.0, 0.99),
+            attention: attention.clamp(0.0, 0.99),
+            state: seed,
+        }
+    }
+
+    /// BERT's defaults: 0.1 and 0.1.
+    pub fn bert(seed: u64) -> Self {
+        Self::new(0.1, 0.1, seed)
+    }
+
+    /// The probability for hidden states (also used on the pooled output).
+    pub fn hidden(&self) -> f32 {
+        self.hidden
+    }
+
+    /// SplitMix64.
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Zeroes each value with probability `p` and scales the rest by
+    /// `1 / (1 - p)`.
+    pub fn apply(&mut self, x: &Tensor, p: f32) -> candle_core::Result<Tensor> {
+        if p <= 0.0 {
+            return Ok(x.clone());
+        }
+        let n = x.elem_count();
+        let threshold = (p as f64 * 4_294_967_296.0) as u64;
+        let scale = 1.0 / (1.0 - p);
+        let mut mask = Vec::with_capacity(n + 1);
+        while mask.len() < n {
+            let r = self.next_u64();
+            for half in [r & 0xFFFF_FFFF, r >> 32] {
+                mask.push(if half < threshold { 0.0f32 } else { scale });
+            }
+        }
+        mask.truncate(n);
+        let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
+        x.mul(&mask)
+    }
+}
+
+/// Applies hidden-state dropout when training.
+fn drop_hidden(x: Tensor, dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
+    match dropout {
+        Some(d) => {
+            let p = d.hidden;
+            d.apply(&x, p)
+        }
+        None => Ok(x),
+    }
+}
+
 struct Embeddings {
     word: Embedding,
     position: Embedding,
     token_type: Embedding,
-    norm: LayerNorm,
+    norm: Norm,
 }
 
 impl Embeddings {
-    fn load(vb: VarBuilder, c: &BertConfig) -> candle_core::Result<Self> {
+    fn load(vb: VarBuilder, c: &BertConfig, mode: Mode) -> candle_core::Result<Self> {
         Ok(Self {
             word: embedding(c.vocab_size, c.hidden_size, vb.pp("word_embeddings"))?,
             position: embedding(
@@ -64,68 +150,129 @@ impl Embeddings {
                 c.hidden_size,
                 vb.pp("token_type_embeddings"),
             )?,
-            norm: LayerNorm::load(c.hidden_size, c.layer_norm_eps, vb.pp("LayerNorm"))?,
+            norm: Norm::load(
+                c.hidden_size,
+                c.layer_norm_eps,
+                vb.pp("LayerNorm"),
+                mode == Mode::Trainable,
+            )?,
         })
     }
 
-    fn forward(&self, input: &EncoderInput) -> candle_core::Result<Tensor> {
+    fn forward(
+        &self,
+        input: &EncoderInput,
+        dropout: Option<&mut Dropout>,
+    ) -> candle_core::Result<Tensor> {
         let (_, seq) = input.input_ids.dims2()?;
         let positions = Tensor::arange(0u32, seq as u32, input.input_ids.device())?;
         let words = self.word.forward(&input.input_ids)?;
         let types = self.token_type.forward(&input.token_type_ids)?;
         let positions = self.position.forward(&positions)?.unsqueeze(0)?;
         let sum = words.add(&types)?.broadcast_add(&positions)?;
-        self.norm.forward(&sum)
+        drop_hidden(self.norm.forward(&sum)?, dropout)
     }
 }
 
-/// Self-attention with the query, key and value projections fused into one
-/// matrix product, laid out once at load.
+/// The query, key and value projections.
+enum Projection {
+    /// Fused into one matrix product, laid out once at load (inference).
+    Fused(Linear),
+    /// Three products over the var builder's own tensors (training).
+    Separate([Linear; 3]),
+}
+
+/// Self-attention and its output block.
 struct Attention {
-    qkv: Linear,
+    projection: Projection,
     output: Linear,
-    norm: LayerNorm,
+    norm: Norm,
     heads: usize,
     head_dim: usize,
 }
 
 impl Attention {
-    fn load(vb: VarBuilder, c: &BertConfig) -> candle_core::Result<Self> {
+    fn load(vb: VarBuilder, c: &BertConfig, mode: Mode) -> candle_core::Result<Self> {
         let h = c.hidden_size;
         let sv = vb.pp("self");
         let parts = ["query", "key", "value"].map(|n| linear(h, h, sv.pp(n)));
         let [q, k, v] = parts;
         let (q, k, v) = (q?, k?, v?);
-        let weight = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
-        let bias = match (q.bias(), k.bias(), v.bias()) {
-            (Some(qb), Some(kb), Some(vb)) => Some(Tensor::cat(&[qb, kb, vb], 0)?),
-            _ => None,
+        let projection = match mode {
+            Mode::Trainable => Projection::Separate([q, k, v]),
+            Mode::Inference => {
+                let weight = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+                let bias = match (q.bias(), k.bias(), v.bias()) {
+                    (Some(qb), Some(kb), Some(vb)) => Some(Tensor::cat(&[qb, kb, vb], 0)?),
+                    _ => None,
+                };
+                Projection::Fused(Linear::new(weight, bias))
+            }
         };
         Ok(Self {
-            qkv: Linear::new(weight, bias),
+            projection,
             output: linear(h, h, vb.pp("output").pp("dense"))?,
-            norm: LayerNorm::load(h, c.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
+            norm: Norm::load(
+                h,
+                c.layer_norm_eps,
+                vb.pp("output").pp("LayerNorm"),
+                mode == Mode::Trainable,
+            )?,
             heads: c.num_attention_heads,
             head_dim: c.head_dim(),
         })
     }
 
+    /// Query, key and value, each `[batch, heads, seq, head_dim]`, contiguous.
+    fn project(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let (b, t, _) = x.dims3()?;
+        match &self.projection {
+            Projection::Fused(qkv) => {
+                let qkv = qkv
+                    .forward(x)?
+                    .reshape((b, t, 3, self.heads, self.head_dim))?
+                    .permute((2, 0, 3, 1, 4))?;
+                Ok((
+                    qkv.get(0)?.contiguous()?,
+                    qkv.get(1)?.contiguous()?,
+                    qkv.get(2)?.contiguous()?,
+                ))
+            }
+            Projection::Separate([q, k, v]) => {
+                let split = |p: &Linear| {
+                    p.forward(x)?
+                        .reshape((b, t, self.heads, self.head_dim))?
+                        .transpose(1, 2)?
+                        .contiguous()
+                };
+                Ok((split(q)?, split(k)?, split(v)?))
+            }
+        }
+    }
+
     /// `mask` is additive, `[batch, 1, 1, seq]`, in the activations' dtype.
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// With `dropout` (a training step) the softmax is the differentiable
+    /// one and dropout applies to the probabilities and the output.
+    fn forward(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        mut dropout: Option<&mut Dropout>,
+    ) -> candle_core::Result<Tensor> {
         let (b, t, h) = x.dims3()?;
-        let qkv = self
-            .qkv
-            .forward(x)?
-            .reshape((b, t, 3, self.heads, self.head_dim))?
-            .permute((2, 0, 3, 1, 4))?;
-        let q = qkv.get(0)?.contiguous()?;
-        let k = qkv.get(1)?.contiguous()?;
-        let v = qkv.get(2)?.contiguous()?;
+        let (q, k, v) = self.project(x)?;
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probs = match dropout.as_deref_mut() {
+            None => candle_nn::ops::softmax_last_dim(&scores)?,
+            Some(d) => {
+                let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+                let p = d.attention;
+                d.apply(&probs, p)?
+            }
+        };
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
-        let out = self.output.forward(&context)?;
+        let out = drop_hidden(self.output.forward(&context)?, dropout)?;
         self.norm.forward_residual(&out, x)
     }
 }
@@ -133,12 +280,12 @@ impl Attention {
 struct FeedForward {
     intermediate: Linear,
     output: Linear,
-    norm: LayerNorm,
+    norm: Norm,
     act: HiddenAct,
 }
 
 impl FeedForward {
-    fn load(vb: VarBuilder, c: &BertConfig) -> candle_core::Result<Self> {
+    fn load(vb: VarBuilder, c: &BertConfig, mode: Mode) -> candle_core::Result<Self> {
         Ok(Self {
             intermediate: linear(
                 c.hidden_size,
@@ -150,23 +297,24 @@ impl FeedForward {
                 c.hidden_size,
                 vb.pp("output").pp("dense"),
             )?,
-            norm: LayerNorm::load(
+            norm: Norm::load(
                 c.hidden_size,
                 c.layer_norm_eps,
                 vb.pp("output").pp("LayerNorm"),
+                mode == Mode::Trainable,
             )?,
             act: c.hidden_act,
         })
     }
 
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    fn forward(&self, x: &Tensor, dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
         let hidden = self.intermediate.forward(x)?;
         let hidden = match self.act {
             HiddenAct::Gelu => hidden.gelu_erf()?,
             HiddenAct::GeluNew => hidden.gelu()?,
             HiddenAct::Relu => hidden.relu()?,
         };
-        let out = self.output.forward(&hidden)?;
+        let out = drop_hidden(self.output.forward(&hidden)?, dropout)?;
         self.norm.forward_residual(&out, x)
     }
 }
@@ -183,19 +331,33 @@ pub struct BertEncoder {
     layers: Vec<Layer>,
     pooler: Option<Linear>,
     dtype: DType,
+    mode: Mode,
 }
 
 impl BertEncoder {
-    /// Loads the encoder from a var builder rooted at the `bert.` prefix.
+    /// Loads the encoder for inference from a var builder rooted at the
+    /// `bert.` prefix.
     pub fn load(vb: VarBuilder, config: &BertConfig) -> Result<Self, ModelError> {
+        Self::load_with(vb, config, Mode::Inference)
+    }
+
+    /// Loads the encoder for training (see [`Mode::Trainable`]), typically
+    /// from a `VarMap`-backed var builder whose variables an optimiser
+    /// updates.
+    pub fn load_trainable(vb: VarBuilder, config: &BertConfig) -> Result<Self, ModelError> {
+        Self::load_with(vb, config, Mode::Trainable)
+    }
+
+    /// Loads the encoder in the given mode.
+    pub fn load_with(vb: VarBuilder, config: &BertConfig, mode: Mode) -> Result<Self, ModelError> {
         let shape_err = |e: candle_core::Error| ModelError::Shape(e.to_string());
-        let embeddings = Embeddings::load(vb.pp("embeddings"), config).map_err(shape_err)?;
+        let embeddings = Embeddings::load(vb.pp("embeddings"), config, mode).map_err(shape_err)?;
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let lvb = vb.pp("encoder").pp("layer").pp(i.to_string());
                 Ok(Layer {
-                    attention: Attention::load(lvb.pp("attention"), config)?,
-                    feed_forward: FeedForward::load(lvb.clone(), config)?,
+                    attention: Attention::load(lvb.pp("attention"), config, mode)?,
+                    feed_forward: FeedForward::load(lvb.clone(), config, mode)?,
                 })
             })
             .collect::<candle_core::Result<Vec<_>>>()
@@ -217,16 +379,40 @@ impl BertEncoder {
             layers,
             pooler,
             dtype: vb.dtype(),
+            mode,
         })
     }
 
-    /// The last hidden state, `[batch, seq, hidden]`.
+    /// The last hidden state, `[batch, seq, hidden]`, without dropout.
     pub fn forward(&self, input: &EncoderInput) -> Result<Tensor, ModelError> {
+        self.run(input, None)
+    }
+
+    /// The last hidden state of a training step: with dropout, and only
+    /// differentiable operations. Gradients reach the variables of an
+    /// encoder loaded with [`BertEncoder::load_trainable`].
+    pub fn forward_train(
+        &self,
+        input: &EncoderInput,
+        dropout: &mut Dropout,
+    ) -> Result<Tensor, ModelError> {
+        self.run(input, Some(dropout))
+    }
+
+    fn run(
+        &self,
+        input: &EncoderInput,
+        mut dropout: Option<&mut Dropout>,
+    ) -> Result<Tensor, ModelError> {
         let mask = self.additive_mask(&input.attention_mask)?;
-        let mut hidden = self.embeddings.forward(input)?;
+        let mut hidden = self.embeddings.forward(input, dropout.as_deref_mut())?;
         for layer in &self.layers {
-            hidden = layer.attention.forward(&hidden, &mask)?;
-            hidden = layer.feed_forward.forward(&hidden)?;
+            hidden = layer
+                .attention
+                .forward(&hidden, &mask, dropout.as_deref_mut())?;
+            hidden = layer
+                .feed_forward
+                .forward(&hidden, dropout.as_deref_mut())?;
         }
         Ok(hidden)
     }
@@ -257,5 +443,15 @@ impl BertEncoder {
     /// The dtype of weights and activations.
     pub fn dtype(&self) -> DType {
         self.dtype
+    }
+
+    /// How the encoder was loaded.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether the weights have a pooler.
+    pub fn has_pooler(&self) -> bool {
+        self.pooler.is_some()
     }
 }

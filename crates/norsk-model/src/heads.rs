@@ -2,12 +2,15 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Module, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::{Init, Linear, VarBuilder};
 
 use crate::{
-    load_weights, Architecture, BertConfig, BertEncoder, EncoderInput, ModelError, Precision,
-    WeightFiles,
+    load_weights, Architecture, BertConfig, BertEncoder, Dropout, EncoderInput, ModelError, Mode,
+    Precision, WeightFiles,
 };
+
+/// The standard deviation of fresh head weights (BERT's `initializer_range`).
+const HEAD_INIT_STD: f64 = 0.02;
 
 /// A loaded model folder: config, encoder and the classifier weights.
 struct Loaded {
@@ -59,7 +62,18 @@ impl Loaded {
             )));
         }
         let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
-        let encoder = BertEncoder::load(vb.pp("bert"), &config)?;
+        Self::from_vb(vb, config, labels, Mode::Inference)
+    }
+
+    /// Builds the encoder (under `bert.`) and the classifier from a var
+    /// builder rooted at the model's top.
+    fn from_vb(
+        vb: VarBuilder,
+        config: BertConfig,
+        labels: Vec<String>,
+        mode: Mode,
+    ) -> Result<Self, ModelError> {
+        let encoder = BertEncoder::load_with(vb.pp("bert"), &config, mode)?;
         let classifier = candle_nn::linear(config.hidden_size, labels.len(), vb.pp("classifier"))
             .map_err(|e| ModelError::Shape(e.to_string()))?;
         Ok(Self {
@@ -113,12 +127,76 @@ impl SequenceClassifier {
             .map(|inner| Self { inner })
     }
 
-    /// Logits `[batch, labels]`, always f32.
+    /// A trainable classifier (see [`Mode::Trainable`]) over a var builder
+    /// rooted at the model's top: the encoder under `bert.`, the head as
+    /// `classifier.weight` / `classifier.bias`.
+    ///
+    /// With a `VarMap`-backed builder, a missing head is created fresh:
+    /// `classifier.weight` and, when the base has no pooler,
+    /// `bert.pooler.dense.weight` from normal(0, 0.02), biases 0 (as
+    /// `transformers` initialises them). Those draws use candle's unseeded
+    /// generator; insert the variables into the `VarMap` beforehand for a
+    /// repeatable start. Other backends must hold every tensor.
+    pub fn load_trainable(
+        vb: VarBuilder,
+        config: BertConfig,
+        labels: Vec<String>,
+    ) -> Result<Self, ModelError> {
+        let shape_err = |e: candle_core::Error| ModelError::Shape(e.to_string());
+        let (h, n) = (config.hidden_size, labels.len());
+        if n == 0 {
+            return Err(ModelError::Shape("a classifier needs at least one label".into()));
+        }
+        let fresh = |vb: &VarBuilder, shape: (usize, usize)| -> Result<(), ModelError> {
+            vb.get_with_hints(
+                shape,
+                "weight",
+                Init::Randn {
+                    mean: 0.0,
+                    stdev: HEAD_INIT_STD,
+                },
+            )
+            .map_err(shape_err)?;
+            vb.get_with_hints(shape.0, "bias", Init::Const(0.0))
+                .map_err(shape_err)?;
+            Ok(())
+        };
+        let pooler = vb.pp("bert").pp("pooler").pp("dense");
+        if !pooler.contains_tensor("weight") {
+            fresh(&pooler, (h, h))?;
+        }
+        fresh(&vb.pp("classifier"), (n, h))?;
+        Loaded::from_vb(vb, config, labels, Mode::Trainable).map(|inner| Self { inner })
+    }
+
+    /// Logits `[batch, labels]`, always f32, without dropout.
     pub fn forward(&self, input: &EncoderInput) -> Result<Tensor, ModelError> {
         let hidden = self.inner.encoder.forward(input)?;
         let pooled = self.inner.encoder.pool(&hidden)?;
         let logits = self.inner.classifier.forward(&pooled)?;
         Ok(logits.to_dtype(candle_core::DType::F32)?)
+    }
+
+    /// Logits `[batch, labels]` of a training step: dropout in the encoder
+    /// and on the pooled output (as `BertForSequenceClassification`), and
+    /// differentiable all the way to the variables of a classifier built by
+    /// [`SequenceClassifier::load_trainable`].
+    pub fn forward_train(
+        &self,
+        input: &EncoderInput,
+        dropout: &mut Dropout,
+    ) -> Result<Tensor, ModelError> {
+        let hidden = self.inner.encoder.forward_train(input, dropout)?;
+        let pooled = self.inner.encoder.pool(&hidden)?;
+        let p = dropout.hidden();
+        let pooled = dropout.apply(&pooled, p)?;
+        let logits = self.inner.classifier.forward(&pooled)?;
+        Ok(logits.to_dtype(candle_core::DType::F32)?)
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &BertEncoder {
+        &self.inner.encoder
     }
 
     /// Label names in id order.

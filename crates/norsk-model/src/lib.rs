@@ -12,7 +12,7 @@ mod layer_norm;
 mod precision;
 mod weights;
 
-pub use bert::{BertEncoder, EncoderInput};
+pub use bert::{BertEncoder, Dropout, EncoderInput, Mode};
 pub use config::{Architecture, BertConfig, HiddenAct};
 pub use error::ModelError;
 

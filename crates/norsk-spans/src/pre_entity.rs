@@ -53,8 +53,32 @@ impl PreEntity {
     }
 }
 
+impl PreEntity {
+    /// Re-decides `is_subword` with transformers' fallback for tokenizers
+    /// that do not mark continuations (SentencePiece, as in XLM-R): a token
+    /// continues a word unless it starts the text or a space is just before
+    /// it or at its start.
+    pub fn with_space_heuristic(mut self, text: &str) -> Self {
+        let before = text.get(..self.start).and_then(|t| t.chars().next_back());
+        let first = text.get(self.start..).and_then(|t| t.chars().next());
+        self.is_subword = self.start > 0 && before != Some(' ') && first != Some(' ');
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn space_heuristic_joins_pieces_without_spaces() {
+        let text = "Equinor ASA";
+        let head = PreEntity::new(text, "▁Equi".into(), vec![], 0, 4, 1, false);
+        assert!(!head.with_space_heuristic(text).is_subword);
+        let tail = PreEntity::new(text, "nor".into(), vec![], 4, 7, 2, false);
+        assert!(tail.with_space_heuristic(text).is_subword);
+        let next = PreEntity::new(text, "▁ASA".into(), vec![], 8, 11, 3, false);
+        assert!(!next.with_space_heuristic(text).is_subword);
+    }
+
     use super::*;
 
     #[test]

@@ -8,6 +8,7 @@ use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationStrategy};
+use tokenizers::models::ModelWrapper;
 use tokenizers::{AddedToken, Encoding, PostProcessor, Tokenizer, TruncationParams};
 
 use crate::window::{Window, WindowPlan};
@@ -143,6 +144,18 @@ impl TextTokenizer {
     /// Id of the unknown token, if the vocabulary has one.
     pub fn unk_id(&self) -> Option<u32> {
         self.unk_id
+    }
+
+    /// Whether the model marks word continuations with a prefix (`##` in
+    /// WordPiece, a BPE `continuing_subword_prefix`). transformers groups
+    /// such tokens into words by that mark; for others (SentencePiece
+    /// Unigram, as in XLM-R) it falls back to looking for spaces.
+    pub fn marks_continuations(&self) -> bool {
+        match self.tokenizer.get_model() {
+            ModelWrapper::WordPiece(_) => true,
+            ModelWrapper::BPE(bpe) => bpe.continuing_subword_prefix.is_some(),
+            _ => false,
+        }
     }
 
     /// The wrapped `tokenizers` tokenizer.

@@ -268,7 +268,7 @@ impl NerPipeline {
             .filter(|&i| !window.special[i])
             .map(|i| {
                 let (start, end) = window.offsets[i];
-                PreEntity::new(
+                let pre = PreEntity::new(
                     text,
                     window.tokens[i].clone(),
                     softmax(&logits[i]),
@@ -276,7 +276,12 @@ impl NerPipeline {
                     end,
                     i,
                     Some(window.ids[i]) == self.tokenizer.unk_id(),
-                )
+                );
+                if self.tokenizer.marks_continuations() {
+                    pre
+                } else {
+                    pre.with_space_heuristic(text)
+                }
             })
             .collect()
     }
