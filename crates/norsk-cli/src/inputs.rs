@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use norsk_io::{decode_text, read_jsonl, read_text_file, Record};
+use norsk_io::{decode_text, read_folder, read_jsonl, read_table, read_text_file, Record};
 use serde_json::{Map, Value};
 
 /// The input options shared by the commands that read texts.
@@ -22,18 +22,35 @@ pub struct InputArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1.., conflicts_with = "input")]
     pub files: Vec<PathBuf>,
 
-    /// JSONL input, one object per line with a text field and an optional id
-    /// field; other fields are carried through. `-` reads stdin.
-    #[arg(long, value_name = "FILE.jsonl")]
+    /// Many records: JSONL (one object per line with a text field and an
+    /// optional id field), CSV or TSV with a header, or a folder of `.txt`
+    /// files (id: the file name). Other fields are carried through. `-` reads
+    /// stdin. `.gz`/`.xz` files are decompressed.
+    #[arg(long, value_name = "FILE|DIR")]
     pub input: Option<PathBuf>,
 
-    /// The JSONL field holding the text.
+    /// Format of --input; `auto` goes by the extension (a folder, `.csv`,
+    /// `.tsv`, else JSONL).
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// The field (JSONL) or column (CSV/TSV) holding the text.
     #[arg(long, default_value = "text")]
     pub text_field: String,
 
-    /// The JSONL field holding the id (default: the record's 0-based position).
+    /// The field or column holding the id (default: the record's 0-based position).
     #[arg(long, default_value = "id")]
     pub id_field: String,
+}
+
+/// How `--input` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    Auto,
+    Jsonl,
+    Csv,
+    Tsv,
+    Folder,
 }
 
 /// A stream of input records, each a text or the reason it has none.
@@ -43,15 +60,7 @@ impl InputArgs {
     /// The records, in input order.
     pub fn records(&self) -> anyhow::Result<Records> {
         if let Some(path) = &self.input {
-            let reader: Box<dyn Read> = if path.as_os_str() == "-" {
-                Box::new(std::io::stdin())
-            } else {
-                Box::new(
-                    File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-                )
-            };
-            let records = read_jsonl(BufReader::new(reader), &self.text_field, &self.id_field);
-            return Ok(Box::new(records.map(|r| r.map_err(anyhow::Error::from))));
+            return self.many(path);
         }
         if !self.files.is_empty() {
             let files = self.files.clone().into_iter().enumerate();
@@ -74,6 +83,71 @@ impl InputArgs {
             .context("cannot read stdin")?;
         let text = decode_text(bytes, "stdin");
         Ok(Box::new(std::iter::once(Ok(plain(0, text)))))
+    }
+
+    /// The records of `--input`.
+    fn many(&self, path: &Path) -> anyhow::Result<Records> {
+        let name = path.to_string_lossy().to_lowercase();
+        let name = name.trim_end_matches(".gz").trim_end_matches(".xz");
+        let format = match self.input_format {
+            InputFormat::Auto if path.is_dir() => InputFormat::Folder,
+            InputFormat::Auto if name.ends_with(".csv") => InputFormat::Csv,
+            InputFormat::Auto if name.ends_with(".tsv") => InputFormat::Tsv,
+            InputFormat::Auto => InputFormat::Jsonl,
+            other => other,
+        };
+        if format == InputFormat::Folder {
+            let records = read_folder(path)?;
+            return Ok(Box::new(records.into_iter().map(Ok)));
+        }
+        let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else if path.extension().is_some_and(|e| e == "gz" || e == "xz") {
+            Box::new(std::io::Cursor::new(read_text_file(path)?.into_bytes()))
+        } else {
+            Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
+        };
+        let (text, id) = (&self.text_field, &self.id_field);
+        Ok(match format {
+            InputFormat::Csv | InputFormat::Tsv => {
+                let delimiter = if format == InputFormat::Csv {
+                    b','
+                } else {
+                    b'\t'
+                };
+                let records = read_table(BufReader::new(reader), delimiter, text, id)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Box::new(records.map(Ok))
+            }
+            _ => Box::new(
+                read_jsonl(BufReader::new(reader), text, id)
+                    .map(|r| r.map_err(anyhow::Error::from)),
+            ),
+        })
+    }
+
+    /// How many records there will be, when that is cheap to know (for a
+    /// progress bar): texts and files given, a folder, lines of a file.
+    pub fn count_hint(&self) -> Option<u64> {
+        match &self.input {
+            None if !self.files.is_empty() => Some(self.files.len() as u64),
+            None if !self.texts.is_empty() => Some(self.texts.len() as u64),
+            None => Some(1),
+            Some(path) if path.is_dir() => read_folder(path).ok().map(|r| r.len() as u64),
+            Some(path)
+                if path.is_file() && path.extension().is_some_and(|e| e != "gz" && e != "xz") =>
+            {
+                let bytes = std::fs::read(path).ok()?;
+                let lines = bytes
+                    .split(|&b| b == b'\n')
+                    .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+                    .count() as u64;
+                let header = matches!(self.input_format, InputFormat::Csv | InputFormat::Tsv)
+                    || path.extension().is_some_and(|e| e == "csv" || e == "tsv");
+                Some(lines.saturating_sub(header as u64))
+            }
+            Some(_) => None,
+        }
     }
 
     /// Whether the input is a single text (so output needs no per-text framing).

@@ -1,6 +1,7 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
 mod bench;
+mod classify;
 mod eval;
 mod inputs;
 mod model;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Tag named entities (persons, organisations, places, …) with exact offsets.
     Ner(ner::NerArgs),
+    /// Classify articles by topic: one record per input record, in order.
+    Classify(classify::ClassifyArgs),
     /// Score a model on labelled data.
     Eval(eval::EvalArgs),
     /// Measure throughput, latency and memory of a model on this CPU.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ner(args) => ner::run(args),
+        Command::Classify(args) => classify::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
     };

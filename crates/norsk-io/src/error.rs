@@ -35,4 +35,20 @@ pub enum InputError {
         /// What is wrong with the line.
         reason: String,
     },
+    /// A CSV/TSV row that cannot be read, or a header without the text column.
+    #[error("row {row}: {reason}")]
+    Row {
+        /// 1-based row number, the header being row 1.
+        row: usize,
+        /// What is wrong with the row.
+        reason: String,
+    },
+    /// A file in an input folder that is not a text.
+    #[error("{name}: {reason}")]
+    Folder {
+        /// The file's name within the folder.
+        name: String,
+        /// Why it is not a text.
+        reason: String,
+    },
 }

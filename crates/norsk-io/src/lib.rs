@@ -1,15 +1,19 @@
 //! Inputs and outputs of norsk, with no tensors: reading texts (files,
-//! stdin, JSONL records) with precise errors, and writing entities as JSON,
+//! stdin, JSONL, CSV/TSV, folders) with precise errors, and writing entities as JSON,
 //! JSONL, CoNLL or highlighted text.
 
 mod conll;
 mod entities;
 mod error;
+mod folder;
 mod input;
 mod render;
+mod table;
 
 pub use conll::{parse_tagged, read_tagged, TaggedSentence};
 pub use entities::{EntityRecord, OffsetUnit};
 pub use error::InputError;
+pub use folder::read_folder;
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
 pub use render::{render_conll, render_human, Palette};
+pub use table::read_table;

@@ -4,11 +4,11 @@ use std::path::Path;
 use serde::Deserialize;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::models::ModelWrapper;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::utils::truncation::{truncate_encodings, TruncationDirection, TruncationStrategy};
-use tokenizers::models::ModelWrapper;
 use tokenizers::{AddedToken, Encoding, PostProcessor, Tokenizer, TruncationParams};
 
 use crate::window::{Window, WindowPlan};

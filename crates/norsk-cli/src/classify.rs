@@ -1,0 +1,367 @@
+//! `norsk classify`: a topic record for every input record, in order.
+
+use std::collections::HashSet;
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use norsk::{
+    Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier,
+    DEFAULT_HYPOTHESIS_TEMPLATE,
+};
+use norsk_io::Record;
+use serde_json::{json, Map, Value};
+
+use crate::inputs::InputArgs;
+use crate::{model, Outcome};
+
+/// Records classified together: enough to batch by length, few enough to
+/// stream and to lose little on a crash.
+const CHUNK: usize = 256;
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Model folder or hub id: a sequence classifier, or with --labels an
+    /// NLI model; default: the shipped topic model.
+    #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
+    model: Option<String>,
+
+    /// Zero-shot: candidate topics, comma-separated (needs an NLI --model).
+    #[arg(long, value_delimiter = ',')]
+    labels: Vec<String>,
+
+    /// Zero-shot: the hypothesis made from each label (`{}` is the label).
+    #[arg(long, default_value = DEFAULT_HYPOTHESIS_TEMPLATE)]
+    hypothesis_template: String,
+
+    /// Score each label on its own (sigmoid, or entailment vs contradiction
+    /// in zero-shot) instead of one distribution over all labels.
+    #[arg(long)]
+    multi_label: bool,
+
+    /// Keep the k best labels per record (default: all).
+    #[arg(long)]
+    top_k: Option<usize>,
+
+    /// Classify only the first window of a long article (faster); by
+    /// default all windows are pooled.
+    #[arg(long)]
+    truncate: bool,
+
+    /// Write here instead of stdout; lines are written whole, so a crash
+    /// leaves no half record.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// With --output: skip records whose id is already in the output.
+    #[arg(long, requires = "output")]
+    resume: bool,
+
+    /// Output format; default from the --output extension (`.csv`), else JSONL.
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
+
+    /// Numeric precision of the model.
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
+
+    /// Windows (or text–hypothesis pairs) run through the model together.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Jsonl,
+    Csv,
+}
+
+/// The model that scores the texts.
+enum Scorer {
+    Supervised(Classifier, ClassifyOptions),
+    ZeroShot {
+        model: ZeroShotClassifier,
+        labels: Vec<String>,
+        template: String,
+        multi_label: bool,
+        batch_size: usize,
+        top_k: Option<usize>,
+    },
+}
+
+impl Scorer {
+    fn load(args: &ClassifyArgs) -> anyhow::Result<Self> {
+        if args.labels.is_empty() {
+            let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
+            let model = Classifier::load(&dir, args.precision)
+                .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
+            let options = ClassifyOptions {
+                top_k: args.top_k,
+                multi_label: args.multi_label.then_some(true),
+                truncate: args.truncate,
+                batch_size: args.batch_size,
+            };
+            return Ok(Scorer::Supervised(model, options));
+        }
+        let Some(spec) = args.model.as_deref() else {
+            bail!("zero-shot --labels need an NLI model: pass --model DIR or --model owner/name (e.g. NbAiLab/nb-bert-base-mnli)");
+        };
+        let dir = model::resolve(Some(spec), "")?;
+        let model = ZeroShotClassifier::load(&dir, args.precision)
+            .with_context(|| format!("cannot load NLI model from {}", dir.display()))?;
+        let labels: Vec<String> = args
+            .labels
+            .iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        Ok(Scorer::ZeroShot {
+            model,
+            labels,
+            template: args.hypothesis_template.clone(),
+            multi_label: args.multi_label,
+            batch_size: args.batch_size,
+            top_k: args.top_k,
+        })
+    }
+
+    fn score(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<Prediction>>> {
+        Ok(match self {
+            Scorer::Supervised(model, options) => model.classify_batch(texts, options)?,
+            Scorer::ZeroShot {
+                model,
+                labels,
+                template,
+                multi_label,
+                batch_size,
+                top_k,
+            } => {
+                let mut out =
+                    model.classify_batch(texts, labels, template, *multi_label, *batch_size)?;
+                for predictions in &mut out {
+                    predictions.truncate(top_k.unwrap_or(predictions.len()));
+                }
+                out
+            }
+        })
+    }
+}
+
+pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
+    let scorer = Scorer::load(&args)?;
+    let format = args
+        .format
+        .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
+            Some(e) if e == "csv" => OutputFormat::Csv,
+            _ => OutputFormat::Jsonl,
+        });
+    let done = match (&args.output, args.resume) {
+        (Some(path), true) => finished_ids(path, format)?,
+        _ => HashSet::new(),
+    };
+    let mut out = Output::open(args.output.as_deref(), format, args.resume)?;
+    let progress = progress_bar(args.input.count_hint());
+    let mut records = args.input.records()?;
+    let mut failed = false;
+    loop {
+        let chunk: Vec<Record> = records.by_ref().take(CHUNK).collect::<Result<_, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let todo: Vec<&Record> = chunk
+            .iter()
+            .filter(|r| !done.contains(&id_key(&r.id)))
+            .collect();
+        let texts: Vec<&str> = todo.iter().filter_map(|r| usable_text(r).ok()).collect();
+        let mut scored = scorer.score(&texts)?.into_iter();
+        let mut lines = String::new();
+        for record in &todo {
+            let line = match usable_text(record) {
+                Ok(_) => out.result_line(record, &scored.next().unwrap_or_default())?,
+                Err(message) => {
+                    failed = true;
+                    out.error_line(record, &message)?
+                }
+            };
+            lines.push_str(&line);
+        }
+        out.write_lines(&lines)?;
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish_and_clear();
+    Ok(if failed {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// The record's text, or why it cannot be classified.
+fn usable_text(record: &Record) -> Result<&str, String> {
+    match &record.text {
+        Ok(text) if text.trim().is_empty() => Err("empty text".to_string()),
+        Ok(text) => Ok(text),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// How an id is compared when resuming: its JSON form.
+fn id_key(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Ids already written to an earlier output; a half-written last line (a
+/// crash mid-write) is cut off so the file ends with a whole record.
+fn finished_ids(path: &Path, format: OutputFormat) -> anyhow::Result<HashSet<String>> {
+    let Ok(mut file) = OpenOptions::new().read(true).write(true).open(path) else {
+        return Ok(HashSet::new());
+    };
+    let mut whole = 0u64;
+    let mut ids = HashSet::new();
+    let mut reader = BufReader::new(&mut file);
+    let mut line = Vec::new();
+    let mut first = true;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || !line.ends_with(b"\n") {
+            break;
+        }
+        whole += n as u64;
+        let text = String::from_utf8_lossy(&line);
+        let id = match format {
+            OutputFormat::Jsonl => serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("id").map(id_key)),
+            OutputFormat::Csv if first => None,
+            OutputFormat::Csv => csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text.as_bytes())
+                .records()
+                .next()
+                .and_then(|r| r.ok()?.get(0).map(str::to_string)),
+        };
+        first = false;
+        ids.extend(id);
+    }
+    drop(reader);
+    file.set_len(whole)?;
+    Ok(ids)
+}
+
+/// Where records go: stdout or a file, as JSONL or CSV, whole lines only.
+struct Output {
+    sink: Box<dyn Write>,
+    format: OutputFormat,
+}
+
+impl Output {
+    fn open(path: Option<&Path>, format: OutputFormat, resume: bool) -> anyhow::Result<Self> {
+        let (sink, fresh): (Box<dyn Write>, bool) = match path {
+            None => (Box::new(std::io::stdout()), true),
+            Some(path) => {
+                let mut file = OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(resume)
+                    .truncate(!resume)
+                    .open(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let fresh = file.seek(SeekFrom::End(0))? == 0;
+                (Box::new(file), fresh)
+            }
+        };
+        let mut out = Self { sink, format };
+        if format == OutputFormat::Csv && fresh {
+            out.write_lines("id,label,score,labels,error\n")?;
+        }
+        Ok(out)
+    }
+
+    fn result_line(&self, record: &Record, predictions: &[Prediction]) -> anyhow::Result<String> {
+        let best = predictions.first();
+        match self.format {
+            OutputFormat::Jsonl => {
+                let mut object = Map::new();
+                object.insert("id".into(), record.id.clone());
+                object.extend(record.extra.clone());
+                object.insert("label".into(), json!(best.map(|p| &p.label)));
+                object.insert("score".into(), json!(best.map(|p| p.score)));
+                object.insert("labels".into(), serde_json::to_value(predictions)?);
+                Ok(format!("{}\n", Value::Object(object)))
+            }
+            OutputFormat::Csv => {
+                let labels: Vec<String> = predictions
+                    .iter()
+                    .map(|p| format!("{}:{:.6}", p.label, p.score))
+                    .collect();
+                csv_line(&[
+                    id_key(&record.id),
+                    best.map_or(String::new(), |p| p.label.clone()),
+                    best.map_or(String::new(), |p| format!("{:.6}", p.score)),
+                    labels.join(";"),
+                    String::new(),
+                ])
+            }
+        }
+    }
+
+    fn error_line(&self, record: &Record, message: &str) -> anyhow::Result<String> {
+        match self.format {
+            OutputFormat::Jsonl => {
+                let mut object = Map::new();
+                object.insert("id".into(), record.id.clone());
+                object.extend(record.extra.clone());
+                object.insert("error".into(), Value::from(message));
+                Ok(format!("{}\n", Value::Object(object)))
+            }
+            OutputFormat::Csv => csv_line(&[
+                id_key(&record.id),
+                String::new(),
+                String::new(),
+                String::new(),
+                message.to_string(),
+            ]),
+        }
+    }
+
+    /// Writes whole lines in one call and flushes them.
+    fn write_lines(&mut self, lines: &str) -> anyhow::Result<()> {
+        self.sink.write_all(lines.as_bytes())?;
+        self.sink.flush()?;
+        Ok(())
+    }
+}
+
+fn csv_line(fields: &[String]) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(fields)?;
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// A progress bar on stderr when it is a terminal (articles/s, ETA);
+/// hidden otherwise.
+fn progress_bar(total: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} articles, {per_sec}, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {pos} articles, {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    }
+}

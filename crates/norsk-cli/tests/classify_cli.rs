@@ -1,0 +1,194 @@
+//! `norsk classify` end to end: every input format, one output record per
+//! input record in order, error records for bad input, resume, zero-shot.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+fn norsk(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_norsk"))
+        .args(args)
+        .env_remove("NORSK_CLASSIFY_MODEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("norsk runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "norsk panicked: {stderr}");
+    output
+}
+
+fn classify(args: &[&str], stdin: &[u8]) -> Output {
+    let model = fixture("tiny-cls");
+    let mut all = vec!["classify", "--model", model.to_str().unwrap()];
+    all.extend_from_slice(args);
+    norsk(&all, stdin)
+}
+
+fn records(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
+        .collect()
+}
+
+const LABELS: [&str; 4] = ["politikk", "økonomi", "sport", "kultur"];
+
+#[test]
+fn jsonl_in_jsonl_out_one_record_per_line_in_order() {
+    let big = "Equinor og DNB kjøpte aksjer i Telenor. ".repeat(25_000);
+    let input = format!(
+        "{{\"id\":\"a\",\"text\":\"Rosenborg slo Molde.\",\"kilde\":\"NTB\"}}\n{{\"id\":\"b\",\"text\":\"\"}}\nnot json\n{{\"tekst\":\"x\"}}\n{{\"id\":\"c\",\"text\":\"{big}\"}}\n"
+    );
+    // --truncate keeps the 1 MB article quick here; pooling over windows is
+    // tested in tests/classify_parity.rs.
+    let out = classify(&["--input", "-", "--top-k", "2", "--truncate"], input.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = records(&out);
+    assert_eq!(records.len(), 5);
+    assert_eq!(records[0]["id"], "a");
+    assert_eq!(records[0]["kilde"], "NTB");
+    assert!(LABELS.contains(&records[0]["label"].as_str().unwrap()));
+    assert_eq!(records[0]["labels"].as_array().unwrap().len(), 2);
+    assert_eq!(records[1]["error"], "empty text");
+    assert!(records[2]["error"].as_str().unwrap().contains("line 3"));
+    assert!(records[3]["error"].as_str().unwrap().contains("\"text\""));
+    assert_eq!(records[4]["id"], "c", "a 1 MB article is classified");
+    assert!(records[4]["label"].is_string());
+}
+
+#[test]
+fn csv_folder_and_stdin_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("artikler.csv");
+    std::fs::write(&csv, "id,text,kilde\n1,Stortinget vedtok budsjettet.,NTB\n2\n3,\"Kultur, teater og musikk\",NRK\n").unwrap();
+    let out = classify(&["--input", csv.to_str().unwrap()], b"");
+    let rows = records(&out);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["id"], "1");
+    assert_eq!(rows[0]["kilde"], "NTB");
+    assert!(
+        rows[1]["error"].as_str().unwrap().contains("row 3"),
+        "{}",
+        rows[1]
+    );
+    assert_eq!(rows[2]["id"], "3");
+
+    let folder = dir.path().join("saker");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("b.txt"), "Rosenborg vant.").unwrap();
+    std::fs::write(folder.join("a.txt"), "Statsbudsjettet er lagt fram.").unwrap();
+    std::fs::write(folder.join("c.txt"), b"\x00\x01binary").unwrap();
+    let out = classify(&["--input", folder.to_str().unwrap()], b"");
+    let rows = records(&out);
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["a.txt", "b.txt", "c.txt"]);
+    assert!(rows[2]["error"].as_str().unwrap().contains("binary"));
+
+    let out = classify(&[], "Stortinget vedtok budsjettet.".as_bytes());
+    assert!(out.status.success());
+    assert_eq!(records(&out).len(), 1);
+}
+
+#[test]
+fn csv_output_and_resume_skip_what_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines: Vec<String> = (0..5)
+        .map(|i| format!("{{\"id\":{i},\"text\":\"Sak nummer {i} om budsjettet.\"}}"))
+        .collect();
+    std::fs::write(&input, lines[..3].join("\n")).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let run = || {
+        classify(
+            &[
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+                "--resume",
+            ],
+            b"",
+        )
+    };
+    assert!(run().status.success());
+    // A crash mid-write leaves half a line; resume cuts it and goes on.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&output)
+        .unwrap();
+    file.write_all(b"{\"id\":3,\"lab").unwrap();
+    drop(file);
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    assert!(run().status.success());
+    let written: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<i64> = written.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+
+    let csv_out = dir.path().join("out.csv");
+    let out = classify(
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            csv_out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,label,score,labels,error"));
+    assert_eq!(lines.count(), 5);
+}
+
+#[test]
+fn zero_shot_with_an_nli_model() {
+    let model = fixture("tiny-nli");
+    let out = norsk(
+        &[
+            "classify",
+            "--model",
+            model.to_str().unwrap(),
+            "--labels",
+            "politikk,økonomi,sport",
+            "Rosenborg slo Molde 3-1.",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = records(&out);
+    let labels = rows[0]["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 3);
+    let total: f64 = labels.iter().map(|l| l["score"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-4, "single-label scores sum to 1");
+
+    let out = norsk(&["classify", "--labels", "sport", "tekst"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+}
