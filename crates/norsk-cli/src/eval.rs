@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use norsk::{evaluate, Aggregation, Mode, NerOptions, NerPipeline, Precision, Report};
+use norsk::{
+    classification_report, evaluate, Aggregation, Classifier, ClassifyOptions, Mode, NerOptions,
+    NerPipeline, Precision, Report,
+};
 use norsk_io::read_tagged;
 use serde_json::json;
 
@@ -21,6 +24,53 @@ pub struct EvalArgs {
 enum EvalTask {
     /// Entity-level precision, recall and F1 on NorNE-style data, as seqeval computes them.
     Ner(EvalNerArgs),
+    /// Accuracy, macro-F1, per-label scores and the confusion matrix of a classifier.
+    Classify(EvalClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalClassifyArgs {
+    /// Labelled records: JSONL, CSV or TSV (`.gz`/`.xz` read directly).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+
+    /// Model folder or hub id; default: the shipped topic model.
+    #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
+    model: Option<String>,
+
+    /// The field or column holding the text.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+
+    /// The field or column holding the gold label.
+    #[arg(long, default_value = "label")]
+    label_field: String,
+
+    /// Keep only records whose FIELD equals VALUE (e.g. `split=dev`); repeatable.
+    #[arg(long = "filter", value_name = "FIELD=VALUE", value_parser = parse_filter)]
+    filters: Vec<(String, String)>,
+
+    /// Classify only the first window of long texts.
+    #[arg(long)]
+    truncate: bool,
+
+    /// Numeric precision of the model.
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
+
+    /// Windows run through the model together.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+}
+
+fn parse_filter(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(f, v)| (f.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected FIELD=VALUE, got {s:?}"))
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +113,7 @@ pub enum ReportFormat {
 pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     match args.task {
         EvalTask::Ner(args) => ner(args),
+        EvalTask::Classify(args) => classify(args),
     }
 }
 
@@ -144,4 +195,107 @@ fn print_report(default: &Report, strict: &Report) {
             s.precision, s.recall, s.f1, s.support
         );
     }
+}
+
+/// Labelled examples `(text, label)` of a JSONL/CSV/TSV file, keeping the
+/// records that pass every `FIELD=VALUE` filter. A record without text or
+/// label is an error naming it.
+pub fn labelled_examples(
+    data: &std::path::Path,
+    text_field: &str,
+    label_field: &str,
+    filters: &[(String, String)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let input = crate::inputs::InputArgs::for_file(data, text_field);
+    let mut examples = Vec::new();
+    for record in input.records()? {
+        let record = record?;
+        let field = |name: &str| match record.extra.get(name) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(other) if !other.is_null() => Some(other.to_string()),
+            _ => None,
+        };
+        if !filters.iter().all(|(f, v)| field(f).as_deref() == Some(v)) {
+            continue;
+        }
+        let text = record
+            .text
+            .with_context(|| format!("record {}", record.id))?;
+        let label = field(label_field)
+            .with_context(|| format!("record {} has no {label_field:?}", record.id))?;
+        examples.push((text, label));
+    }
+    if examples.is_empty() {
+        anyhow::bail!("{}: no labelled records", data.display());
+    }
+    Ok(examples)
+}
+
+fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
+    let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
+    let model = Classifier::load(&dir, args.precision)
+        .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
+    let examples = labelled_examples(
+        &args.data,
+        &args.text_field,
+        &args.label_field,
+        &args.filters,
+    )?;
+    let texts: Vec<&str> = examples.iter().map(|(t, _)| t.as_str()).collect();
+    let options = ClassifyOptions {
+        truncate: args.truncate,
+        batch_size: args.batch_size,
+        top_k: Some(1),
+        ..ClassifyOptions::default()
+    };
+    let started = Instant::now();
+    let predicted: Vec<String> = model
+        .classify_batch(&texts, &options)?
+        .into_iter()
+        .map(|p| p.into_iter().next().map(|p| p.label).unwrap_or_default())
+        .collect();
+    let seconds = started.elapsed().as_secs_f64();
+    let gold: Vec<&str> = examples.iter().map(|(_, l)| l.as_str()).collect();
+    let report = classification_report(&gold, &predicted);
+    match args.format {
+        ReportFormat::Json => {
+            let out = json!({
+                "model": dir.display().to_string(),
+                "data": args.data.display().to_string(),
+                "seconds": seconds,
+                "texts_per_s": texts.len() as f64 / seconds,
+                "report": report,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        ReportFormat::Human => {
+            println!(
+                "{}: {} records, {seconds:.1} s ({:.1} texts/s)\nmodel {}\n",
+                args.data.display(),
+                texts.len(),
+                texts.len() as f64 / seconds,
+                dir.display()
+            );
+            println!(
+                "accuracy  {:.4}\nmacro-F1  {:.4}\n",
+                report.accuracy, report.macro_f1
+            );
+            println!(
+                "{:<16} {:>9} {:>9} {:>9} {:>9}",
+                "label", "precision", "recall", "F1", "support"
+            );
+            for (label, s) in &report.per_label {
+                println!(
+                    "{label:<16} {:>9.4} {:>9.4} {:>9.4} {:>9}",
+                    s.precision, s.recall, s.f1, s.support
+                );
+            }
+            println!("\nconfusion (rows gold, columns predicted, in the order above)");
+            for (label, row) in report.labels.iter().zip(&report.confusion) {
+                let cells: Vec<String> = row.iter().map(|n| format!("{n:>5}")).collect();
+                println!("{label:<16} {}", cells.join(""));
+            }
+        }
+    }
+    Ok(Outcome::Success)
 }

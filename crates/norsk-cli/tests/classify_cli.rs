@@ -54,7 +54,10 @@ fn jsonl_in_jsonl_out_one_record_per_line_in_order() {
     );
     // --truncate keeps the 1 MB article quick here; pooling over windows is
     // tested in tests/classify_parity.rs.
-    let out = classify(&["--input", "-", "--top-k", "2", "--truncate"], input.as_bytes());
+    let out = classify(
+        &["--input", "-", "--top-k", "2", "--truncate"],
+        input.as_bytes(),
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -191,4 +194,56 @@ fn zero_shot_with_an_nli_model() {
     let out = norsk(&["classify", "--labels", "sport", "tekst"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+}
+
+#[test]
+fn eval_classify_reports_accuracy_macro_f1_and_confusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dev.jsonl");
+    let mut lines = Vec::new();
+    for (i, (text, label)) in [
+        ("Stortinget vedtok budsjettet.", "politikk"),
+        ("Rosenborg slo Molde.", "sport"),
+        ("Renta går opp.", "økonomi"),
+        ("Teateret har premiere.", "kultur"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let split = if i < 3 { "dev" } else { "train" };
+        lines.push(format!(
+            "{{\"text\":\"{text}\",\"label\":\"{label}\",\"split\":\"{split}\"}}"
+        ));
+    }
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let model = fixture("tiny-cls");
+    let out = norsk(
+        &[
+            "eval",
+            "classify",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--filter",
+            "split=dev",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &report["report"];
+    assert_eq!(r["examples"], 3);
+    let accuracy = r["accuracy"].as_f64().unwrap();
+    let correct: u64 = (0..r["labels"].as_array().unwrap().len())
+        .map(|i| r["confusion"][i][i].as_u64().unwrap())
+        .sum();
+    assert!((accuracy - correct as f64 / 3.0).abs() < 1e-12);
+    assert!(r["macro_f1"].as_f64().unwrap() <= 1.0);
 }

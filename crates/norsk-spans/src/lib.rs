@@ -26,6 +26,7 @@
 
 mod aggregate;
 mod aggregation;
+mod class_metrics;
 mod entity;
 mod error;
 mod group;
@@ -39,6 +40,7 @@ mod window;
 mod word_tags;
 
 pub use aggregation::Aggregation;
+pub use class_metrics::{classification_report, ClassReport, LabelScores};
 pub use entity::Entity;
 pub use error::SpanError;
 pub use labels::{LabelScheme, Labels, OUTSIDE};

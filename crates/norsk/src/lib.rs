@@ -28,8 +28,8 @@ pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
 pub use norsk_model::Precision;
 pub use norsk_spans::{
-    evaluate, Aggregation, Entity, LabelScheme, Labels, MetricsError, Mode, Report, SpanError,
-    TypeScores,
+    classification_report, evaluate, Aggregation, ClassReport, Entity, LabelScheme, LabelScores,
+    Labels, MetricsError, Mode, Report, SpanError, TypeScores,
 };
 pub use norsk_tokens::CharIndex;
 pub use source::{default_model_dir, ModelSource};
