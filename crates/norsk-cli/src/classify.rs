@@ -167,13 +167,9 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
     };
     let mut out = Output::open(args.output.as_deref(), format, args.resume)?;
     let progress = progress_bar(args.input.count_hint());
-    let mut records = args.input.records()?;
     let mut failed = false;
-    loop {
-        let chunk: Vec<Record> = records.by_ref().take(CHUNK).collect::<Result<_, _>>()?;
-        if chunk.is_empty() {
-            break;
-        }
+    for chunk in args.input.chunks(CHUNK)? {
+        let chunk = chunk?;
         let todo: Vec<&Record> = chunk
             .iter()
             .filter(|r| !done.contains(&id_key(&r.id)))

@@ -57,6 +57,22 @@ pub enum InputFormat {
 pub type Records = Box<dyn Iterator<Item = anyhow::Result<Record>>>;
 
 impl InputArgs {
+    /// The records in chunks of at most `size`, in input order: enough to
+    /// batch by length, few enough to stream.
+    pub fn chunks(
+        &self,
+        size: usize,
+    ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Vec<Record>>>> {
+        let mut records = self.records()?;
+        Ok(std::iter::from_fn(move || {
+            let chunk: anyhow::Result<Vec<Record>> = records.by_ref().take(size).collect();
+            match chunk {
+                Ok(chunk) if chunk.is_empty() => None,
+                other => Some(other),
+            }
+        }))
+    }
+
     /// The records, in input order.
     pub fn records(&self) -> anyhow::Result<Records> {
         if let Some(path) = &self.input {

@@ -105,13 +105,9 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         split_sentences: !args.no_split,
     };
     let mut writer = Writer::new(&args);
-    let mut records = args.input.records()?;
     let mut failed = false;
-    loop {
-        let chunk: Vec<Record> = records.by_ref().take(CHUNK).collect::<Result<_, _>>()?;
-        if chunk.is_empty() {
-            break;
-        }
+    for chunk in args.input.chunks(CHUNK)? {
+        let chunk = chunk?;
         let texts: Vec<&str> = chunk
             .iter()
             .filter_map(|r| r.text.as_deref().ok())
