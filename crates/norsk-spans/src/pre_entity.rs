@@ -57,11 +57,19 @@ impl PreEntity {
     /// Re-decides `is_subword` with transformers' fallback for tokenizers
     /// that do not mark continuations (SentencePiece, as in XLM-R): a token
     /// continues a word unless it starts the text or a space is just before
-    /// it or at its start.
+    /// it or at its start. The space such a token carries (`▁Oslo` spans
+    /// ` Oslo`) is then left out of its offsets, so entities start at their
+    /// first letter.
     pub fn with_space_heuristic(mut self, text: &str) -> Self {
         let before = text.get(..self.start).and_then(|t| t.chars().next_back());
         let first = text.get(self.start..).and_then(|t| t.chars().next());
         self.is_subword = self.start > 0 && before != Some(' ') && first != Some(' ');
+        if let Some(span) = text.get(self.start..self.end) {
+            let trimmed = span.trim_start();
+            if !trimmed.is_empty() {
+                self.start = self.end - trimmed.len();
+            }
+        }
         self
     }
 }
@@ -75,8 +83,10 @@ mod tests {
         assert!(!head.with_space_heuristic(text).is_subword);
         let tail = PreEntity::new(text, "nor".into(), vec![], 4, 7, 2, false);
         assert!(tail.with_space_heuristic(text).is_subword);
-        let next = PreEntity::new(text, "▁ASA".into(), vec![], 8, 11, 3, false);
-        assert!(!next.with_space_heuristic(text).is_subword);
+        let next = PreEntity::new(text, "▁ASA".into(), vec![], 7, 11, 3, false);
+        let next = next.with_space_heuristic(text);
+        assert!(!next.is_subword);
+        assert_eq!(&text[next.start..next.end], "ASA", "the space is left out");
     }
 
     use super::*;
