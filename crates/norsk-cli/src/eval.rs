@@ -9,7 +9,7 @@ use norsk::{
     classification_report, evaluate, Aggregation, Classifier, ClassifyOptions, Mode, NerOptions,
     NerPipeline, Precision, Report,
 };
-use norsk_io::read_tagged;
+use norsk_io::{read_labelled, read_tagged};
 use serde_json::json;
 
 use crate::{model, Outcome};
@@ -46,6 +46,11 @@ struct EvalClassifyArgs {
     #[arg(long, default_value = "label")]
     label_field: String,
 
+    /// A field put in front of the text (e.g. a title), joined by ". ", as
+    /// in `norsk train classify --prefix-field`.
+    #[arg(long)]
+    prefix_field: Option<String>,
+
     /// Keep only records whose FIELD equals VALUE (e.g. `split=dev`); repeatable.
     #[arg(long = "filter", value_name = "FIELD=VALUE", value_parser = parse_filter)]
     filters: Vec<(String, String)>,
@@ -67,7 +72,7 @@ struct EvalClassifyArgs {
     format: ReportFormat,
 }
 
-fn parse_filter(s: &str) -> Result<(String, String), String> {
+pub fn parse_filter(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(f, v)| (f.to_string(), v.to_string()))
         .ok_or_else(|| format!("expected FIELD=VALUE, got {s:?}"))
@@ -197,36 +202,24 @@ fn print_report(default: &Report, strict: &Report) {
     }
 }
 
-/// Labelled examples `(text, label)` of a JSONL/CSV/TSV file, keeping the
-/// records that pass every `FIELD=VALUE` filter. A record without text or
-/// label is an error naming it.
-pub fn labelled_examples(
-    data: &std::path::Path,
+/// Labelled examples of a file (see [`read_labelled`]), each text preceded
+/// by its `prefix` field when one is named; an error when none is left.
+pub fn load_labelled(
+    path: &std::path::Path,
     text_field: &str,
     label_field: &str,
+    prefix: Option<&str>,
     filters: &[(String, String)],
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let input = crate::inputs::InputArgs::for_file(data, text_field);
-    let mut examples = Vec::new();
-    for record in input.records()? {
-        let record = record?;
-        let field = |name: &str| match record.extra.get(name) {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(other) if !other.is_null() => Some(other.to_string()),
-            _ => None,
-        };
-        if !filters.iter().all(|(f, v)| field(f).as_deref() == Some(v)) {
-            continue;
+    let mut examples = read_labelled(path, text_field, label_field, filters)?;
+    if let Some(prefix) = prefix {
+        let titles = read_labelled(path, prefix, label_field, filters)?;
+        for ((text, _), (title, _)) in examples.iter_mut().zip(titles) {
+            *text = format!("{title}. {text}");
         }
-        let text = record
-            .text
-            .with_context(|| format!("record {}", record.id))?;
-        let label = field(label_field)
-            .with_context(|| format!("record {} has no {label_field:?}", record.id))?;
-        examples.push((text, label));
     }
     if examples.is_empty() {
-        anyhow::bail!("{}: no labelled records", data.display());
+        anyhow::bail!("{}: no labelled records", path.display());
     }
     Ok(examples)
 }
@@ -235,10 +228,11 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
     let model = Classifier::load(&dir, args.precision)
         .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
-    let examples = labelled_examples(
+    let examples = load_labelled(
         &args.data,
         &args.text_field,
         &args.label_field,
+        args.prefix_field.as_deref(),
         &args.filters,
     )?;
     let texts: Vec<&str> = examples.iter().map(|(t, _)| t.as_str()).collect();

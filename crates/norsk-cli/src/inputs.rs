@@ -101,18 +101,6 @@ impl InputArgs {
         Ok(Box::new(std::iter::once(Ok(plain(0, text)))))
     }
 
-    /// Reading the records of one file (JSONL, CSV or TSV by extension).
-    pub fn for_file(path: &Path, text_field: &str) -> Self {
-        Self {
-            texts: Vec::new(),
-            files: Vec::new(),
-            input: Some(path.to_path_buf()),
-            input_format: InputFormat::Auto,
-            text_field: text_field.to_string(),
-            id_field: "id".to_string(),
-        }
-    }
-
     /// The records of `--input`.
     fn many(&self, path: &Path) -> anyhow::Result<Records> {
         let name = path.to_string_lossy().to_lowercase();

@@ -6,6 +6,7 @@ mod eval;
 mod inputs;
 mod model;
 mod ner;
+mod train;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Score a model on labelled data.
     Eval(eval::EvalArgs),
+    /// Train a model on the CPU.
+    Train(train::TrainArgs),
     /// Measure throughput, latency and memory of a model on this CPU.
     Bench(bench::BenchArgs),
 }
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Train(args) => train::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

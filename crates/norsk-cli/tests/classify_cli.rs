@@ -247,3 +247,76 @@ fn eval_classify_reports_accuracy_macro_f1_and_confusion() {
     assert!((accuracy - correct as f64 / 3.0).abs() < 1e-12);
     assert!(r["macro_f1"].as_f64().unwrap() <= 1.0);
 }
+
+#[test]
+fn train_classify_writes_a_model_that_classify_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.jsonl");
+    let mut lines = Vec::new();
+    for i in 0..12 {
+        let (text, label) = if i % 2 == 0 {
+            ("Rosenborg vant kampen på Lerkendal.", "sport")
+        } else {
+            ("Statsbudsjettet gir mer skatt.", "økonomi")
+        };
+        let split = if i < 8 { "train" } else { "dev" };
+        lines.push(format!(
+            "{{\"text\":\"{text} {i}\",\"label\":\"{label}\",\"split\":\"{split}\",\"title\":\"Sak {i}\"}}"
+        ));
+    }
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let out_dir = dir.path().join("model");
+    let base = fixture("tiny-ner");
+    let d = data.to_str().unwrap();
+    let out = norsk(
+        &[
+            "train",
+            "classify",
+            "--train",
+            d,
+            "--train-filter",
+            "split=train",
+            "--dev",
+            d,
+            "--dev-filter",
+            "split=dev",
+            "--base",
+            base.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--max-len",
+            "32",
+            "--prefix-field",
+            "title",
+            "--f16",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["labels"], serde_json::json!(["sport", "økonomi"]));
+    assert_eq!(report["epochs"].as_array().unwrap().len(), 1);
+
+    let out = norsk(
+        &[
+            "classify",
+            "--model",
+            out_dir.to_str().unwrap(),
+            "Rosenborg vant.",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = records(&out);
+    assert!(["sport", "økonomi"].contains(&rows[0]["label"].as_str().unwrap()));
+}

@@ -20,25 +20,38 @@ pub fn decode_text(bytes: Vec<u8>, source_name: &str) -> Result<String, InputErr
     })
 }
 
-/// Reads a whole file as one text; `.gz` files are decompressed.
+/// Reads a whole file as one text; `.gz` and `.xz` files are decompressed.
 pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     let io = |e: std::io::Error| InputError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let raw = std::fs::read(path).map_err(io)?;
-    let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
-            &mut out,
-        )
-        .map_err(io)?;
-        out
-    } else {
-        raw
+    let bytes = match path.extension().and_then(|e| e.to_str()) {
+        Some("gz") => {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
+                &mut out,
+            )
+            .map_err(io)?;
+            out
+        }
+        Some("xz") => decompress_xz(&raw).map_err(|reason| InputError::Io {
+            path: path.to_path_buf(),
+            reason,
+        })?,
+        _ => raw,
     };
     decode_text(bytes, &path.display().to_string())
+}
+
+/// Decompresses an `.xz` stream (pure Rust, `lzma-rs`).
+fn decompress_xz(raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(raw.len() * 6);
+    lzma_rs::xz_decompress(&mut std::io::BufReader::new(raw), &mut out)
+        .map_err(|e| format!("invalid xz data: {e}"))?;
+    Ok(out)
 }
 
 /// One input record: its id, its text (or why there is none), and the
@@ -184,6 +197,23 @@ mod tests {
         ));
         assert_eq!(out[4].id, Value::from(4));
         assert_eq!(out[4].text.as_deref(), Ok("Bergen"));
+    }
+
+    #[test]
+    fn xz_files_are_decompressed_and_corrupt_ones_named() {
+        let text = "{\"text\":\"Lov om barnehager\",\"label\":\"kunnskap\"}\nÆ Ø Å\n".repeat(50);
+        let mut packed = Vec::new();
+        lzma_rs::xz_compress(&mut text.as_bytes(), &mut packed).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lover.jsonl.xz");
+        std::fs::write(&path, &packed).unwrap();
+        assert_eq!(read_text_file(&path).unwrap(), text);
+
+        let bad = dir.path().join("kaputt.xz");
+        std::fs::write(&bad, &packed[..packed.len() / 2]).unwrap();
+        let err = read_text_file(&bad).unwrap_err();
+        assert!(matches!(err, InputError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("kaputt.xz"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod entities;
 mod error;
 mod folder;
 mod input;
+mod labelled;
 mod render;
 mod table;
 
@@ -15,5 +16,6 @@ pub use entities::{EntityRecord, OffsetUnit};
 pub use error::InputError;
 pub use folder::read_folder;
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
+pub use labelled::read_labelled;
 pub use render::{render_conll, render_human, Palette};
 pub use table::read_table;

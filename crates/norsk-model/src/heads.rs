@@ -5,7 +5,7 @@ use candle_core::{Device, Module, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 
 use crate::{
-    load_weights, Architecture, BertConfig, BertEncoder, Dropout, EncoderInput, ModelError, Mode,
+    load_weights, Architecture, BertConfig, BertEncoder, Dropout, EncoderInput, Mode, ModelError,
     Precision, WeightFiles,
 };
 
@@ -145,7 +145,9 @@ impl SequenceClassifier {
         let shape_err = |e: candle_core::Error| ModelError::Shape(e.to_string());
         let (h, n) = (config.hidden_size, labels.len());
         if n == 0 {
-            return Err(ModelError::Shape("a classifier needs at least one label".into()));
+            return Err(ModelError::Shape(
+                "a classifier needs at least one label".into(),
+            ));
         }
         let fresh = |vb: &VarBuilder, shape: (usize, usize)| -> Result<(), ModelError> {
             vb.get_with_hints(
@@ -221,4 +223,114 @@ pub fn load_encoder(
     let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
     let encoder = BertEncoder::load(vb.pp("bert"), &config)?;
     Ok((config, encoder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(name)
+    }
+
+    fn batch() -> EncoderInput {
+        let a: &[u32] = &[2, 100, 101, 102, 103, 3];
+        let b: &[u32] = &[2, 200, 3];
+        EncoderInput::from_rows(&[a, b], &[&[0; 6], &[0; 3]], 0, &Device::Cpu).unwrap()
+    }
+
+    /// A trainable classifier over a `VarMap` holding the fixture's tensors.
+    fn trainable(dir: &Path) -> (SequenceClassifier, candle_nn::VarMap) {
+        let config = BertConfig::from_file(&dir.join("config.json")).unwrap();
+        let labels = config.labels().unwrap();
+        let tensors = load_weights(&WeightFiles::find(dir).unwrap(), &Device::Cpu).unwrap();
+        let varmap = candle_nn::VarMap::new();
+        {
+            let mut data = varmap.data().lock().unwrap();
+            for (name, t) in tensors {
+                if t.dtype().is_float() {
+                    data.insert(name, candle_core::Var::from_tensor(&t).unwrap());
+                }
+            }
+        }
+        let vb = VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &Device::Cpu);
+        (
+            SequenceClassifier::load_trainable(vb, config, labels).unwrap(),
+            varmap,
+        )
+    }
+
+    #[test]
+    fn the_trainable_layout_computes_what_the_inference_layout_does() {
+        let dir = fixture("tiny-cls");
+        let fused = SequenceClassifier::load(&dir, Precision::F32).unwrap();
+        let (model, _) = trainable(&dir);
+        assert_eq!(model.encoder().mode(), Mode::Trainable);
+        let want: Vec<Vec<f32>> = fused.forward(&batch()).unwrap().to_vec2().unwrap();
+        let got: Vec<Vec<f32>> = model.forward(&batch()).unwrap().to_vec2().unwrap();
+        // No dropout: the training forward is the same function.
+        let mut off = Dropout::new(0.0, 0.0, 1);
+        let train: Vec<Vec<f32>> = model
+            .forward_train(&batch(), &mut off)
+            .unwrap()
+            .to_vec2()
+            .unwrap();
+        for rows in [&got, &train] {
+            for (w, g) in want.iter().zip(rows.iter()) {
+                for (a, b) in w.iter().zip(g) {
+                    assert!((a - b).abs() < 1e-5, "{want:?} vs {rows:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_reach_every_variable_and_updates_show_at_once() {
+        let (model, varmap) = trainable(&fixture("tiny-cls"));
+        let mut dropout = Dropout::bert(7);
+        let logits = model.forward_train(&batch(), &mut dropout).unwrap();
+        let target = Tensor::new(&[1u32, 2], &Device::Cpu).unwrap();
+        let loss = candle_nn::loss::cross_entropy(&logits, &target).unwrap();
+        let grads = loss.backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let used: Vec<&String> = data.keys().filter(|n| !n.starts_with("cls.")).collect();
+        assert!(used.len() > 30, "{used:?}");
+        for name in used {
+            assert!(
+                grads.get(data[name].as_tensor()).is_some(),
+                "no gradient for {name}"
+            );
+        }
+        let before: Vec<Vec<f32>> = model.forward(&batch()).unwrap().to_vec2().unwrap();
+        let bias = &data["classifier.bias"];
+        bias.set(&(bias.as_tensor() + 1.0).unwrap()).unwrap();
+        let after: Vec<Vec<f32>> = model.forward(&batch()).unwrap().to_vec2().unwrap();
+        assert!((after[0][0] - before[0][0] - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn dropout_is_seeded_and_scales_what_it_keeps() {
+        let x = Tensor::ones((64, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let a: Vec<f32> = Dropout::bert(3)
+            .apply(&x, 0.25)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let b: Vec<f32> = Dropout::bert(3)
+            .apply(&x, 0.25)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert_eq!(a, b);
+        let dropped = a.iter().filter(|&&v| v == 0.0).count() as f64 / a.len() as f64;
+        assert!((dropped - 0.25).abs() < 0.03, "{dropped}");
+        assert!(a.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    }
 }

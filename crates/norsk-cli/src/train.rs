@@ -1,0 +1,141 @@
+//! `norsk train classify`: fine-tune a classifier with candle on the CPU.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use norsk_train::{train_classifier, Event, TrainConfig};
+
+use crate::eval::load_labelled;
+use crate::{model, Outcome};
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(subcommand)]
+    task: TrainTask,
+}
+
+#[derive(Debug, Subcommand)]
+enum TrainTask {
+    /// Fine-tune an encoder and a classification head on labelled texts;
+    /// the best epoch on dev is written in Hugging Face layout.
+    Classify(TrainClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct TrainClassifyArgs {
+    /// Training records: JSONL, CSV or TSV (`.gz`/`.xz` read directly).
+    #[arg(long, value_name = "FILE")]
+    train: PathBuf,
+
+    /// Dev records for choosing the best epoch (may be the same file as
+    /// --train with other --dev-filter values).
+    #[arg(long, value_name = "FILE")]
+    dev: PathBuf,
+
+    /// Keep only training records whose FIELD equals VALUE; repeatable.
+    #[arg(long, value_name = "FIELD=VALUE", value_parser = crate::eval::parse_filter)]
+    train_filter: Vec<(String, String)>,
+
+    /// Keep only dev records whose FIELD equals VALUE; repeatable.
+    #[arg(long, value_name = "FIELD=VALUE", value_parser = crate::eval::parse_filter)]
+    dev_filter: Vec<(String, String)>,
+
+    /// The encoder to start from (any BERT folder or hub id); default: the
+    /// shipped norsk-bert-ner's encoder.
+    #[arg(long)]
+    base: Option<String>,
+
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+
+    /// The field or column holding the text.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+
+    /// The field or column holding the label.
+    #[arg(long, default_value = "label")]
+    label_field: String,
+
+    /// A field put in front of the text (e.g. a title), joined by ". ".
+    #[arg(long)]
+    prefix_field: Option<String>,
+
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Tokens per example, special tokens included (longer texts are cut).
+    #[arg(long, default_value_t = 256)]
+    max_len: usize,
+    /// Learning rate of the encoder.
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Learning rate of the new head.
+    #[arg(long, default_value_t = 1e-3)]
+    head_lr: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Wall-clock budget; training stops in time to evaluate and save.
+    #[arg(long)]
+    max_minutes: Option<f64>,
+    /// Store the weights as f16 (half the size).
+    #[arg(long)]
+    f16: bool,
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
+    match args.task {
+        TrainTask::Classify(args) => classify(args),
+    }
+}
+
+fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
+    let base = model::resolve(args.base.as_deref(), "norsk-bert-ner")?;
+    let prefix = args.prefix_field.as_deref();
+    let (text, label) = (&args.text_field, &args.label_field);
+    let train = load_labelled(&args.train, text, label, prefix, &args.train_filter)?;
+    let dev = load_labelled(&args.dev, text, label, prefix, &args.dev_filter)?;
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        head_learning_rate: args.head_lr,
+        max_len: args.max_len,
+        seed: args.seed,
+        max_minutes: args.max_minutes,
+        save_f16: args.f16,
+        ..TrainConfig::default()
+    };
+    let live = std::io::stderr().is_terminal();
+    let report = train_classifier(&base, &train, &dev, &config, &args.out, |event| match event {
+        Event::Step {
+            epoch,
+            step,
+            steps_in_epoch,
+            loss,
+            tokens_per_second,
+            ..
+        } if live || step % 50 == 0 => {
+            let line = format!(
+                "epoch {epoch} step {step}/{steps_in_epoch} loss {loss:.4} ({tokens_per_second:.0} tokens/s)"
+            );
+            if live {
+                eprint!("\r\x1b[2K{line}");
+            } else {
+                eprintln!("{line}");
+            }
+        }
+        Event::Step { .. } => {}
+        Event::Epoch(e) => eprintln!(
+            "\repoch {}: train loss {:.4}, dev accuracy {:.4}, dev macro-F1 {:.4} ({:.0} s)",
+            e.epoch, e.train_loss, e.dev_accuracy, e.dev_macro_f1, e.seconds
+        ),
+        other => eprintln!("{other:?}"),
+    })
+    .with_context(|| format!("training from {} failed", base.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,75 @@
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{read_jsonl, read_table, read_text_file, InputError, Record};
+
+/// Labelled examples `(text, label)` of a JSONL, CSV or TSV file (by
+/// extension; `.gz`/`.xz` decompressed), keeping the records whose fields
+/// equal every `(field, value)` filter (e.g. `("split", "dev")`). A kept
+/// record without a text or a label is an error naming it.
+pub fn read_labelled(
+    path: &Path,
+    text_field: &str,
+    label_field: &str,
+    filters: &[(String, String)],
+) -> Result<Vec<(String, String)>, InputError> {
+    let content = read_text_file(path)?;
+    let name = path.to_string_lossy().to_lowercase();
+    let name = name.trim_end_matches(".gz").trim_end_matches(".xz");
+    let delimiter = match () {
+        _ if name.ends_with(".csv") => Some(b','),
+        _ if name.ends_with(".tsv") => Some(b'\t'),
+        _ => None,
+    };
+    let records: Box<dyn Iterator<Item = Record>> = match delimiter {
+        Some(d) => Box::new(read_table(content.as_bytes(), d, text_field, "id")?),
+        None => Box::new(read_jsonl(content.as_bytes(), text_field, "id").filter_map(Result::ok)),
+    };
+    let mut examples = Vec::new();
+    for record in records {
+        let field = |name: &str| match record.extra.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) if !other.is_null() => Some(other.to_string()),
+            _ => None,
+        };
+        if !filters.iter().all(|(f, v)| field(f).as_deref() == Some(v)) {
+            continue;
+        }
+        let missing = |what: &str| InputError::Folder {
+            name: format!("{}: record {}", path.display(), record.id),
+            reason: format!("no {what}"),
+        };
+        let text = record.text.clone()?;
+        let label = field(label_field).ok_or_else(|| missing(&format!("{label_field:?}")))?;
+        examples.push((text, label));
+    }
+    Ok(examples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_reads_jsonl_and_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = dir.path().join("d.jsonl");
+        std::fs::write(
+            &jsonl,
+            "{\"text\":\"a\",\"label\":\"x\",\"split\":\"train\"}\n{\"text\":\"b\",\"label\":\"y\",\"split\":\"dev\"}\n",
+        )
+        .unwrap();
+        let dev =
+            read_labelled(&jsonl, "text", "label", &[("split".into(), "dev".into())]).unwrap();
+        assert_eq!(dev, [("b".to_string(), "y".to_string())]);
+        let csv = dir.path().join("d.csv");
+        std::fs::write(&csv, "tekst,emne\nhei,x\nhallo\n").unwrap();
+        assert!(
+            read_labelled(&csv, "tekst", "emne", &[]).is_err(),
+            "a short row is an error"
+        );
+        std::fs::write(&csv, "tekst,emne\nhei,x\n").unwrap();
+        assert_eq!(read_labelled(&csv, "tekst", "emne", &[]).unwrap().len(), 1);
+    }
+}
