@@ -54,16 +54,18 @@ impl PreEntity {
 }
 
 impl PreEntity {
-    /// Re-decides `is_subword` with transformers' fallback for tokenizers
-    /// that do not mark continuations (SentencePiece, as in XLM-R): a token
-    /// continues a word unless it starts the text or a space is just before
-    /// it or at its start. The space such a token carries (`▁Oslo` spans
-    /// ` Oslo`) is then left out of its offsets, so entities start at their
-    /// first letter.
+    /// Re-decides `is_subword` for tokenizers that do not mark continuations
+    /// (SentencePiece, as in XLM-R): a token continues a word only when it
+    /// touches the token before with a letter or digit on both sides. This
+    /// is transformers' fallback (no space before or at the token) made
+    /// stricter, so that punctuation glued to a word (`Oslo,`, `(Jon`) is not
+    /// part of it. The space such a token carries (`▁Oslo` spans ` Oslo`) is
+    /// then left out of its offsets, so entities start at their first letter.
     pub fn with_space_heuristic(mut self, text: &str) -> Self {
         let before = text.get(..self.start).and_then(|t| t.chars().next_back());
         let first = text.get(self.start..).and_then(|t| t.chars().next());
-        self.is_subword = self.start > 0 && before != Some(' ') && first != Some(' ');
+        self.is_subword =
+            before.is_some_and(char::is_alphanumeric) && first.is_some_and(char::is_alphanumeric);
         if let Some(span) = text.get(self.start..self.end) {
             let trimmed = span.trim_start();
             if !trimmed.is_empty() {
@@ -87,6 +89,14 @@ mod tests {
         let next = next.with_space_heuristic(text);
         assert!(!next.is_subword);
         assert_eq!(&text[next.start..next.end], "ASA", "the space is left out");
+        let text = "Oslo, (Jon";
+        let comma = PreEntity::new(text, ",".into(), vec![], 4, 5, 2, false);
+        assert!(
+            !comma.with_space_heuristic(text).is_subword,
+            "punctuation starts a word"
+        );
+        let jon = PreEntity::new(text, "Jon".into(), vec![], 7, 10, 4, false);
+        assert!(!jon.with_space_heuristic(text).is_subword);
     }
 
     use super::*;

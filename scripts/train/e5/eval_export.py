@@ -63,7 +63,7 @@ for split in ("nob_dev", "nno_dev"):
     r = {"f1": f1_score(gold, pred), "precision": precision_score(gold, pred), "recall": recall_score(gold, pred),
          "f1_strict": f1_score(gold, pred, mode="strict", scheme=IOB2),
          "per_type": {k: {"p": round(v["precision"], 4), "r": round(v["recall"], 4), "f1": round(v["f1-score"], 4),
-                          "f1_strict": round(reps[k]["f1-score"], 4), "support": v["support"]}
+                          "f1_strict": round(reps[k]["f1-score"], 4), "support": int(v["support"])}
                       for k, v in rep.items() if "avg" not in k},
          "sentences": len(sents), "words": sum(len(g) for g in gold), "seconds": round(dt, 1)}
     res[split] = r
