@@ -336,3 +336,30 @@ fn bench_reports_one_record_per_configuration() {
         }
     }
 }
+
+#[test]
+fn the_shipped_model_tags_the_sample_article_with_no_flags() {
+    let article = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/artikkel.txt");
+    let text = std::fs::read_to_string(&article).unwrap();
+    let out = norsk(
+        &["ner", "--format", "json", article.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entities: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_exact(&text, &entities, "chars");
+    let found: Vec<(&str, &str)> = entities
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["entity_group"].as_str().unwrap(),
+                e["word"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The model's dev F1 is 0.82, so only names it is sure of are checked.
+    assert!(found.contains(&("PER", "Ole Endresen")), "{found:?}");
+    assert!(found.contains(&("GPE_LOC", "Oslo")), "{found:?}");
+}
