@@ -84,6 +84,16 @@ struct TrainClassifyArgs {
     /// Store the weights as f16 (half the size).
     #[arg(long)]
     f16: bool,
+    /// Keep the embeddings and the first N encoder layers as the base has
+    /// them: their outputs are computed once, so epochs cost only the
+    /// layers above.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    freeze_layers: usize,
+    /// Refer to the base's shards that hold only frozen tensors instead of
+    /// copying them (`../BASE/SHARD` in the index); --out must be beside a
+    /// sharded --base folder.
+    #[arg(long)]
+    share_base_shards: bool,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
@@ -107,6 +117,8 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
         seed: args.seed,
         max_minutes: args.max_minutes,
         save_f16: args.f16,
+        freeze_layers: args.freeze_layers,
+        share_base_shards: args.share_base_shards,
         ..TrainConfig::default()
     };
     let live = std::io::stderr().is_terminal();

@@ -462,14 +462,55 @@ impl BertEncoder {
         self.run(input, Some(dropout))
     }
 
+    /// The hidden state after the embeddings and the first `layers` layers,
+    /// `[batch, seq, hidden]`, without dropout: what a model whose bottom is
+    /// frozen can compute once and keep. `layers` is at most
+    /// [`BertEncoder::num_layers`].
+    pub fn hidden_after(&self, input: &EncoderInput, layers: usize) -> Result<Tensor, ModelError> {
+        let hidden = self.embeddings.forward(input, None)?;
+        self.run_layers(hidden, &input.attention_mask, 0..layers, None)
+    }
+
+    /// Continues a training step from [`BertEncoder::hidden_after`]`(input,
+    /// first)`: layers `first..` with dropout. `attention_mask` is the
+    /// batch's `[batch, seq]` mask. Equals [`BertEncoder::forward_train`]
+    /// when the first `first` layers and the embeddings drop nothing.
+    pub fn forward_train_from(
+        &self,
+        hidden: &Tensor,
+        attention_mask: &Tensor,
+        first: usize,
+        dropout: &mut Dropout,
+    ) -> Result<Tensor, ModelError> {
+        let n = self.layers.len();
+        self.run_layers(hidden.clone(), attention_mask, first..n, Some(dropout))
+    }
+
     fn run(
         &self,
         input: &EncoderInput,
         mut dropout: Option<&mut Dropout>,
     ) -> Result<Tensor, ModelError> {
-        let mask = self.additive_mask(&input.attention_mask)?;
-        let mut hidden = self.embeddings.forward(input, dropout.as_deref_mut())?;
-        for layer in &self.layers {
+        let hidden = self.embeddings.forward(input, dropout.as_deref_mut())?;
+        let all = 0..self.layers.len();
+        self.run_layers(hidden, &input.attention_mask, all, dropout)
+    }
+
+    fn run_layers(
+        &self,
+        mut hidden: Tensor,
+        attention_mask: &Tensor,
+        layers: std::ops::Range<usize>,
+        mut dropout: Option<&mut Dropout>,
+    ) -> Result<Tensor, ModelError> {
+        let Some(layers) = self.layers.get(layers.clone()) else {
+            return Err(ModelError::Shape(format!(
+                "layers {layers:?} of an encoder with {}",
+                self.layers.len()
+            )));
+        };
+        let mask = self.additive_mask(attention_mask)?;
+        for layer in layers {
             hidden = layer
                 .attention
                 .forward(&hidden, &mask, dropout.as_deref_mut())?;
@@ -478,6 +519,11 @@ impl BertEncoder {
                 .forward(&hidden, dropout.as_deref_mut())?;
         }
         Ok(hidden)
+    }
+
+    /// The number of transformer layers.
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
     }
 
     /// BERT's pooled output: `tanh(dense(hidden[:, 0]))`.

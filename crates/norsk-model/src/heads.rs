@@ -189,7 +189,28 @@ impl SequenceClassifier {
         dropout: &mut Dropout,
     ) -> Result<Tensor, ModelError> {
         let hidden = self.inner.encoder.forward_train(input, dropout)?;
-        let pooled = self.inner.encoder.pool(&hidden)?;
+        self.head_train(&hidden, dropout)
+    }
+
+    /// Logits of a training step that starts at layer `first` from hidden
+    /// states computed by [`BertEncoder::hidden_after`]`(input, first)`:
+    /// how a classifier whose embeddings and first `first` layers are frozen
+    /// trains without recomputing them.
+    pub fn forward_train_from(
+        &self,
+        hidden: &Tensor,
+        attention_mask: &Tensor,
+        first: usize,
+        dropout: &mut Dropout,
+    ) -> Result<Tensor, ModelError> {
+        let encoder = &self.inner.encoder;
+        let hidden = encoder.forward_train_from(hidden, attention_mask, first, dropout)?;
+        self.head_train(&hidden, dropout)
+    }
+
+    /// Pooler, dropout and classifier of a training step.
+    fn head_train(&self, hidden: &Tensor, dropout: &mut Dropout) -> Result<Tensor, ModelError> {
+        let pooled = self.inner.encoder.pool(hidden)?;
         let p = dropout.hidden();
         let pooled = dropout.apply(&pooled, p)?;
         let logits = self.inner.classifier.forward(&pooled)?;
@@ -285,6 +306,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_forward_pass_can_start_from_a_kept_layer_output() {
+        let (model, _) = trainable(&fixture("tiny-cls"));
+        let want: Vec<Vec<f32>> = model.forward(&batch()).unwrap().to_vec2().unwrap();
+        let mut off = Dropout::new(0.0, 0.0, 1);
+        let mask = &batch().attention_mask;
+        for first in 0..=model.encoder().num_layers() {
+            let hidden = model.encoder().hidden_after(&batch(), first).unwrap();
+            let got: Vec<Vec<f32>> = model
+                .forward_train_from(&hidden, mask, first, &mut off)
+                .unwrap()
+                .to_vec2()
+                .unwrap();
+            assert_eq!(got, want, "starting at layer {first}");
+        }
+        let past = model.encoder().num_layers() + 1;
+        assert!(model.encoder().hidden_after(&batch(), past).is_err());
     }
 
     #[test]

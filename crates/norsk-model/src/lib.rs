@@ -18,7 +18,7 @@ pub use error::ModelError;
 
 pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
 pub use precision::Precision;
-pub use weights::{load_weights, shard_names, WeightFiles, WEIGHT_FILE_NAMES};
+pub use weights::{is_sibling_shard, load_weights, shard_names, WeightFiles, WEIGHT_FILE_NAMES};
 
 /// The CPU device every model runs on.
 pub fn cpu() -> candle_core::Device {

@@ -57,7 +57,9 @@ impl WeightFiles {
     }
 }
 
-/// The distinct shard file names an index refers to, sorted.
+/// The distinct shard file names an index refers to, sorted. A name is a
+/// file of the model folder, or a [sibling shard](is_sibling_shard); any
+/// other path is refused.
 pub fn shard_names(index: &Path) -> Result<Vec<String>, ModelError> {
     let err = |reason: String| ModelError::Weights {
         path: index.to_path_buf(),
@@ -69,11 +71,28 @@ pub fn shard_names(index: &Path) -> Result<Vec<String>, ModelError> {
     names.sort();
     names.dedup();
     for name in &names {
-        if name.contains('/') || name.contains("..") {
-            return Err(err(format!("shard name {name:?} leaves the model folder")));
+        if !(is_plain_file_name(name) || is_sibling_shard(name)) {
+            return Err(err(format!(
+                "shard name {name:?} is neither a file of the model folder nor ../FOLDER/FILE"
+            )));
         }
     }
     Ok(names)
+}
+
+/// Whether a shard name is `../FOLDER/FILE`: a shard of a sibling model
+/// folder, whose tensors this model shares (a classifier trained on a
+/// frozen encoder refers to the encoder's shards instead of copying them).
+/// `transformers` resolves such names in local folders the same way; a hub
+/// repository cannot hold them.
+pub fn is_sibling_shard(name: &str) -> bool {
+    name.strip_prefix("../")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(folder, file)| is_plain_file_name(folder) && is_plain_file_name(file))
+}
+
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\'])
 }
 
 /// Loads every tensor of a model folder, with names normalised to
@@ -135,6 +154,43 @@ fn normalise_name(name: &str, has_prefix: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sibling_shards_are_one_level_up_and_one_down() {
+        assert!(is_sibling_shard(
+            "../norsk-bert-ner/model-00001-of-00004.safetensors"
+        ));
+        for name in [
+            "model-00001-of-00004.safetensors",
+            "../../etc/passwd",
+            "../a/b/c.safetensors",
+            "../../a.safetensors",
+            "../a/..",
+            "/abs/a.safetensors",
+            "..\\a\\b",
+        ] {
+            assert!(!is_sibling_shard(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_index_may_not_leave_the_models_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("model.safetensors.index.json");
+        let write = |name: &str| {
+            let json =
+                serde_json::json!({"weight_map": {"bert.a": name, "bert.b": "own.safetensors"}});
+            std::fs::write(&index, json.to_string()).unwrap();
+        };
+        write("../ner/model-1.safetensors");
+        assert_eq!(
+            shard_names(&index).unwrap(),
+            ["../ner/model-1.safetensors", "own.safetensors"]
+        );
+        write("../../secret.safetensors");
+        let err = shard_names(&index).unwrap_err().to_string();
+        assert!(err.contains("../../secret.safetensors"), "{err}");
+    }
 
     #[test]
     fn normalises_legacy_and_unprefixed_names() {

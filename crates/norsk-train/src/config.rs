@@ -44,6 +44,17 @@ pub struct TrainConfig {
     /// Store the output weights as f16 (half the size; what a shipped model
     /// wants) instead of f32.
     pub save_f16: bool,
+    /// Keep the embeddings and the first `freeze_layers` encoder layers as
+    /// the base has them (0: train everything). Frozen layers run once per
+    /// example, without dropout, and their output is kept in memory (4 bytes
+    /// × hidden size per token), so an epoch costs only the layers above.
+    pub freeze_layers: usize,
+    /// With frozen layers and a sharded base folder beside the output folder
+    /// (`models/norsk-bert-ner` → `models/norsk-topic`): refer to the base's
+    /// shards that hold only frozen tensors (`../BASE/SHARD` in
+    /// `model.safetensors.index.json`) instead of copying them, so that both
+    /// models share those bytes on disk.
+    pub share_base_shards: bool,
 }
 
 impl Default for TrainConfig {
@@ -61,6 +72,8 @@ impl Default for TrainConfig {
             max_grad_norm: 1.0,
             dropout: None,
             save_f16: false,
+            freeze_layers: 0,
+            share_base_shards: false,
         }
     }
 }
@@ -113,6 +126,12 @@ impl TrainConfig {
             if !((0.0..1.0).contains(&h) && (0.0..1.0).contains(&a)) {
                 return fail(format!("dropout must be in [0, 1), got ({h}, {a})"));
             }
+        }
+        if self.share_base_shards && self.freeze_layers == 0 {
+            return fail(
+                "share_base_shards needs freeze_layers > 0: only frozen tensors can be shared"
+                    .into(),
+            );
         }
         Ok(())
     }

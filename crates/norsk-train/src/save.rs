@@ -1,9 +1,10 @@
 //! Writing the fine-tuned model as a Hugging Face folder.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Tensor};
+use norsk_model::WeightFiles;
 use serde_json::{Map, Value};
 
 use crate::TrainError;
@@ -64,6 +65,137 @@ pub(crate) fn safetensors_bytes(
     out.extend_from_slice(&header);
     out.extend_from_slice(&data);
     Ok(out)
+}
+
+/// The file of a shared-shard output that holds the tensors trained here.
+pub const OWN_SHARD: &str = "model-trained.safetensors";
+
+/// Which tensors of the output live in the base folder's shards.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SharedShards {
+    /// Tensor name → `../BASE/SHARD`, for every tensor kept in a base shard.
+    pub weight_map: BTreeMap<String, String>,
+    /// Bytes of those tensors as the base stores them.
+    pub bytes: usize,
+}
+
+impl SharedShards {
+    /// Finds the shards of the sharded folder `base` that hold only
+    /// `frozen` tensors; `out` must be a folder beside `base` (same parent),
+    /// so that `../BASE/SHARD` leads from one to the other.
+    pub fn plan(
+        base: &Path,
+        out: &Path,
+        frozen: &HashSet<String>,
+        base_bytes: &HashMap<String, usize>,
+    ) -> Result<Self, TrainError> {
+        let config = |m: String| TrainError::Config(m);
+        let WeightFiles::Sharded { index, .. } = WeightFiles::find(base)? else {
+            return Err(config(format!(
+                "sharing needs a sharded base (model.safetensors.index.json); {} has one file",
+                base.display()
+            )));
+        };
+        std::fs::create_dir_all(out).map_err(|e| TrainError::io("create", out, e))?;
+        let parent = |dir: &Path| {
+            dir.canonicalize()
+                .map(|d| {
+                    (
+                        d.parent().map(Path::to_path_buf),
+                        d.file_name().map(|n| n.to_owned()),
+                    )
+                })
+                .map_err(|e| TrainError::io("read", dir, e))
+        };
+        let ((base_parent, base_name), (out_parent, _)) = (parent(base)?, parent(out)?);
+        let base_name = base_name.and_then(|n| n.into_string().ok());
+        let (Some(base_name), true) = (base_name, base_parent == out_parent) else {
+            return Err(config(format!(
+                "sharing needs the output folder beside the base: {} and {} have different parents",
+                out.display(),
+                base.display()
+            )));
+        };
+        let raw = std::fs::read(&index).map_err(|e| TrainError::io("read", &index, e))?;
+        let parsed: Value =
+            serde_json::from_slice(&raw).map_err(|e| TrainError::io("read", &index, e))?;
+        let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, file) in parsed["weight_map"].as_object().into_iter().flatten() {
+            if let Some(file) = file.as_str() {
+                by_file
+                    .entry(file.to_string())
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        let mut shared = Self::default();
+        for (file, names) in by_file {
+            if norsk_model::is_sibling_shard(&file) || !names.iter().all(|n| frozen.contains(n)) {
+                continue;
+            }
+            for name in names {
+                shared.bytes += base_bytes.get(&name).copied().unwrap_or(0);
+                shared
+                    .weight_map
+                    .insert(name, format!("../{base_name}/{file}"));
+            }
+        }
+        if shared.weight_map.is_empty() {
+            return Err(config(format!(
+                "no shard of {} holds only frozen tensors: reshard it with a shard starting at the first trained layer (scripts/train/e5/shard.py --boundary N)",
+                base.display()
+            )));
+        }
+        Ok(shared)
+    }
+}
+
+/// Writes the weights into `out`: all in `model.safetensors`, or, with
+/// `shared`, those not in a base shard in [`OWN_SHARD`] plus a
+/// `model.safetensors.index.json` that names both. Files of the other
+/// layout are removed (`model.safetensors` would hide an index). Returns
+/// the file written.
+pub(crate) fn write_weights(
+    out: &Path,
+    tensors: &HashMap<String, Tensor>,
+    half: bool,
+    shared: Option<&SharedShards>,
+) -> Result<PathBuf, TrainError> {
+    let single = out.join("model.safetensors");
+    let index = out.join("model.safetensors.index.json");
+    let own_path = out.join(OWN_SHARD);
+    let remove = |path: &Path| match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(TrainError::io("remove", path, e))
+        }
+        _ => Ok(()),
+    };
+    let Some(shared) = shared else {
+        write_atomic(&single, &safetensors_bytes(tensors, half)?)?;
+        remove(&index)?;
+        remove(&own_path)?;
+        return Ok(single);
+    };
+    let own: HashMap<String, Tensor> = tensors
+        .iter()
+        .filter(|(name, _)| !shared.weight_map.contains_key(*name))
+        .map(|(name, t)| (name.clone(), t.clone()))
+        .collect();
+    write_atomic(&own_path, &safetensors_bytes(&own, half)?)?;
+    let mut weight_map: BTreeMap<String, String> = shared.weight_map.clone();
+    weight_map.extend(own.keys().map(|name| (name.clone(), OWN_SHARD.to_string())));
+    let own_bytes: usize = own
+        .values()
+        .map(|t| t.elem_count() * if half { 2 } else { 4 })
+        .sum();
+    let json = serde_json::json!({
+        "metadata": {"total_size": own_bytes + shared.bytes},
+        "weight_map": weight_map,
+    });
+    let text = serde_json::to_string_pretty(&json).expect("JSON of an index") + "\n";
+    write_atomic(&index, text.as_bytes())?;
+    remove(&single)?;
+    Ok(own_path)
 }
 
 /// The output `config.json`: the base config with every size field kept,

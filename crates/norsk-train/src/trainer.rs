@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::data::{encode_all, plan_batches, Encoded, Rng};
 use crate::optim::AdamW;
-use crate::save::{classifier_config, copy_tokenizer, safetensors_bytes, write_atomic};
+use crate::save::{classifier_config, copy_tokenizer, write_atomic, write_weights, SharedShards};
 use crate::vars::{BaseBackend, Store};
 use crate::{TrainConfig, TrainError};
 use norsk_spans::classification_report;
@@ -67,6 +67,15 @@ pub enum Event {
         epoch: usize,
         /// The weights file.
         path: PathBuf,
+    },
+    /// The outputs of the frozen layers are computed and kept.
+    Frozen {
+        /// Frozen layers (the embeddings too).
+        layers: usize,
+        /// Training and dev tokens run through them.
+        tokens: usize,
+        /// Seconds it took.
+        seconds: f64,
     },
     /// The time budget stops training here.
     BudgetReached {
@@ -170,6 +179,8 @@ pub struct Trainer {
     labels: Vec<String>,
     dropout: Dropout,
     started: Instant,
+    /// Bytes of each base tensor as stored (for a shared-shard index).
+    base_bytes: HashMap<String, usize>,
 }
 
 impl Trainer {
@@ -207,8 +218,17 @@ impl Trainer {
                 .into_iter()
                 .filter(|(name, t)| name.starts_with("bert.") && t.dtype().is_float())
                 .collect();
+        let base_bytes = tensors
+            .iter()
+            .map(|(name, t)| (name.clone(), t.elem_count() * t.dtype().size_in_bytes()))
+            .collect();
         let store = Store::default();
-        let backend = BaseBackend::new(tensors, store.clone(), config.seed ^ 0x6865_6164);
+        let backend = BaseBackend::new(
+            tensors,
+            store.clone(),
+            config.seed ^ 0x6865_6164,
+            config.freeze_layers,
+        );
         let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
         let model = SequenceClassifier::load_trainable(vb, bert_config, labels.clone()).map_err(
             |e| match e {
@@ -220,6 +240,13 @@ impl Trainer {
                 other => TrainError::Model(other),
             },
         )?;
+        let layers = model.encoder().num_layers();
+        if config.freeze_layers > layers {
+            return Err(TrainError::Config(format!(
+                "freeze_layers {} exceeds the encoder's {layers} layers",
+                config.freeze_layers
+            )));
+        }
         let probability =
             |key: &str| base_config.get(key).and_then(Value::as_f64).unwrap_or(0.1) as f32;
         let (hidden, attention) = config.dropout.unwrap_or((
@@ -236,6 +263,7 @@ impl Trainer {
             labels,
             dropout: Dropout::new(hidden, attention, config.seed ^ 0x6472_6f70),
             started,
+            base_bytes,
         })
     }
 
@@ -273,7 +301,7 @@ impl Trainer {
             &HashMap::new(),
             self.config.max_len,
         )?;
-        self.score(&encoded)
+        self.score(&encoded, None)
     }
 
     /// The current weights under their Hugging Face names.
@@ -285,10 +313,19 @@ impl Trainer {
     /// `out` (created if need be).
     pub fn save(&self, out: &Path) -> Result<(), TrainError> {
         self.write_folder(out)?;
-        write_atomic(
-            &out.join("model.safetensors"),
-            &safetensors_bytes(&self.store.snapshot()?, self.config.save_f16)?,
-        )
+        let shared = self.shared_shards(out)?;
+        let snapshot = self.store.snapshot()?;
+        write_weights(out, &snapshot, self.config.save_f16, shared.as_ref())?;
+        Ok(())
+    }
+
+    /// With `share_base_shards`: which base shards `out` refers to.
+    fn shared_shards(&self, out: &Path) -> Result<Option<SharedShards>, TrainError> {
+        if !self.config.share_base_shards {
+            return Ok(None);
+        }
+        let frozen: HashSet<String> = self.store.frozen().into_iter().collect();
+        SharedShards::plan(&self.base, out, &frozen, &self.base_bytes).map(Some)
     }
 
     fn write_folder(&self, out: &Path) -> Result<(), TrainError> {
@@ -330,6 +367,7 @@ impl Trainer {
             )));
         }
         self.write_folder(out)?;
+        let shared = self.shared_shards(out)?;
         let run_config = serde_json::json!({
             "base": self.base.display().to_string(),
             "config": cfg,
@@ -345,6 +383,16 @@ impl Trainer {
 
         let train_set = encode_all(&self.tokenizer, train, &label_ids, cfg.max_len)?;
         let dev_set = encode_all(&self.tokenizer, dev, &label_ids, cfg.max_len)?;
+        let frozen_start = Instant::now();
+        let train_cache = self.frozen_states(&train_set)?;
+        let dev_cache = self.frozen_states(&dev_set)?;
+        if cfg.freeze_layers > 0 {
+            progress(&Event::Frozen {
+                layers: cfg.freeze_layers,
+                tokens: train_set.iter().chain(&dev_set).map(|e| e.ids.len()).sum(),
+                seconds: frozen_start.elapsed().as_secs_f64(),
+            });
+        }
         let truncated = train_set
             .iter()
             .chain(&dev_set)
@@ -407,7 +455,7 @@ impl Trainer {
                     .collect();
                 let targets = Tensor::new(targets.as_slice(), &Device::Cpu)?;
                 let forward_start = Instant::now();
-                let logits = self.model.forward_train(&input, &mut self.dropout)?;
+                let logits = self.train_logits(batch, &input, train_cache.as_deref())?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
                 let loss_value = loss.to_scalar::<f32>()?;
                 if !loss_value.is_finite() {
@@ -448,7 +496,7 @@ impl Trainer {
             }
             progress(&Event::Evaluating { epoch });
             let eval_start = Instant::now();
-            let (accuracy, macro_f1) = self.evaluate(&dev_set, dev)?;
+            let (accuracy, macro_f1) = self.evaluate(&dev_set, dev_cache.as_deref(), dev)?;
             eval_seconds = Some(eval_start.elapsed().as_secs_f64());
             let report = EpochReport {
                 epoch,
@@ -475,8 +523,7 @@ impl Trainer {
             if improved {
                 let save_start = Instant::now();
                 let snapshot = self.store.snapshot()?;
-                let path = out.join("model.safetensors");
-                write_atomic(&path, &safetensors_bytes(&snapshot, self.config.save_f16)?)?;
+                let path = write_weights(out, &snapshot, self.config.save_f16, shared.as_ref())?;
                 save_seconds = save_start.elapsed().as_secs_f64();
                 best = Some((macro_f1, accuracy, epoch, snapshot));
                 progress(&Event::Saved { epoch, path });
@@ -526,8 +573,69 @@ impl Trainer {
         AdamW::new(params)
     }
 
-    /// Logits of encoded examples, in their order, batched by length.
-    fn score(&self, examples: &[Encoded]) -> Result<Vec<Vec<f32>>, TrainError> {
+    /// The output of the frozen layers for each example, `[len, hidden]`
+    /// f32 in its own storage; `None` when nothing is frozen.
+    fn frozen_states(&self, examples: &[Encoded]) -> Result<Option<Vec<Tensor>>, TrainError> {
+        let layers = self.config.freeze_layers;
+        if layers == 0 {
+            return Ok(None);
+        }
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.sort_by_key(|&i| examples[i].ids.len());
+        let mut states: Vec<Option<Tensor>> = vec![None; examples.len()];
+        for chunk in order.chunks(32) {
+            let rows: Vec<&Encoded> = chunk.iter().map(|&i| &examples[i]).collect();
+            let input = batch_input(&rows, self.tokenizer.pad_id())?;
+            let hidden = self.model.encoder().hidden_after(&input, layers)?;
+            let width = hidden.dim(2)?;
+            for (row, &i) in chunk.iter().enumerate() {
+                let len = examples[i].ids.len();
+                let values: Vec<f32> = hidden
+                    .get(row)?
+                    .narrow(0, 0, len)?
+                    .flatten_all()?
+                    .to_vec1()?;
+                states[i] = Some(Tensor::from_vec(values, (len, width), &Device::Cpu)?);
+            }
+        }
+        Ok(Some(
+            states
+                .into_iter()
+                .map(|s| s.expect("every example is run"))
+                .collect(),
+        ))
+    }
+
+    /// Logits of a training step over `batch` (indices of the rows of
+    /// `input`), from the frozen layers' kept outputs when there are any.
+    fn train_logits(
+        &mut self,
+        batch: &[usize],
+        input: &EncoderInput,
+        frozen: Option<&[Tensor]>,
+    ) -> Result<Tensor, TrainError> {
+        Ok(match frozen {
+            Some(states) => {
+                let hidden = stack_padded(batch.iter().map(|&i| &states[i]))?;
+                let first = self.config.freeze_layers;
+                self.model.forward_train_from(
+                    &hidden,
+                    &input.attention_mask,
+                    first,
+                    &mut self.dropout,
+                )?
+            }
+            None => self.model.forward_train(input, &mut self.dropout)?,
+        })
+    }
+
+    /// Logits of encoded examples, in their order, batched by length; from
+    /// the frozen layers' kept outputs when given.
+    fn score(
+        &self,
+        examples: &[Encoded],
+        frozen: Option<&[Tensor]>,
+    ) -> Result<Vec<Vec<f32>>, TrainError> {
         let mut order: Vec<usize> = (0..examples.len()).collect();
         order.sort_by_key(|&i| examples[i].ids.len());
         let batch = (self.config.batch_size * 2).clamp(1, 64);
@@ -535,7 +643,21 @@ impl Trainer {
         for chunk in order.chunks(batch) {
             let rows: Vec<&Encoded> = chunk.iter().map(|&i| &examples[i]).collect();
             let input = batch_input(&rows, self.tokenizer.pad_id())?;
-            let logits: Vec<Vec<f32>> = self.model.forward(&input)?.detach().to_vec2()?;
+            let logits = match frozen {
+                Some(states) => {
+                    let hidden = stack_padded(chunk.iter().map(|&i| &states[i]))?;
+                    let first = self.config.freeze_layers;
+                    let mut none = Dropout::new(0.0, 0.0, 0);
+                    self.model.forward_train_from(
+                        &hidden,
+                        &input.attention_mask,
+                        first,
+                        &mut none,
+                    )?
+                }
+                None => self.model.forward(&input)?,
+            };
+            let logits: Vec<Vec<f32>> = logits.detach().to_vec2()?;
             for (&i, row) in chunk.iter().zip(logits) {
                 out[i] = row;
             }
@@ -547,9 +669,10 @@ impl Trainer {
     fn evaluate(
         &self,
         encoded: &[Encoded],
+        frozen: Option<&[Tensor]>,
         examples: &[(String, String)],
     ) -> Result<(f64, f64), TrainError> {
-        let logits = self.score(encoded)?;
+        let logits = self.score(encoded, frozen)?;
         let predicted: Vec<&str> = logits
             .iter()
             .map(|row| self.labels[argmax(row)].as_str())
@@ -576,6 +699,29 @@ fn batch_input(rows: &[&Encoded], pad_id: u32) -> Result<EncoderInput, TrainErro
     let ids: Vec<&[u32]> = rows.iter().map(|e| e.ids.as_slice()).collect();
     let types: Vec<&[u32]> = rows.iter().map(|e| e.type_ids.as_slice()).collect();
     Ok(EncoderInput::from_rows(&ids, &types, pad_id, &Device::Cpu)?)
+}
+
+/// Stacks `[len, hidden]` rows into `[rows, longest, hidden]`, padding
+/// with zeros (the attention mask hides them).
+fn stack_padded<'a>(rows: impl Iterator<Item = &'a Tensor>) -> Result<Tensor, TrainError> {
+    let rows: Vec<&Tensor> = rows.collect();
+    let longest = rows
+        .iter()
+        .map(|t| t.dim(0))
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let longest = longest.into_iter().max().unwrap_or(0);
+    let padded = rows
+        .iter()
+        .map(|t| {
+            let len = t.dim(0)?;
+            if len < longest {
+                t.pad_with_zeros(0, 0, longest - len)
+            } else {
+                Ok((*t).clone())
+            }
+        })
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Ok(Tensor::stack(&padded, 0)?)
 }
 
 fn argmax(row: &[f32]) -> usize {

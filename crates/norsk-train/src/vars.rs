@@ -16,7 +16,23 @@ pub(crate) fn is_head(name: &str) -> bool {
     name.starts_with("classifier.") || name.starts_with("bert.pooler.")
 }
 
-/// Named variables, shared between the var builder and the trainer.
+/// Whether a tensor belongs to the frozen bottom of an encoder whose
+/// embeddings and first `layers` layers are frozen.
+pub(crate) fn is_frozen(name: &str, layers: usize) -> bool {
+    if layers == 0 {
+        return false;
+    }
+    if name.starts_with("bert.embeddings.") {
+        return true;
+    }
+    name.strip_prefix("bert.encoder.layer.")
+        .and_then(|rest| rest.split_once('.'))
+        .and_then(|(index, _)| index.parse::<usize>().ok())
+        .is_some_and(|index| index < layers)
+}
+
+/// Named variables, shared between the var builder and the trainer, and
+/// the frozen tensors beside them.
 #[derive(Clone, Default)]
 pub(crate) struct Store {
     inner: Arc<Mutex<StoreInner>>,
@@ -25,6 +41,8 @@ pub(crate) struct Store {
 #[derive(Default)]
 struct StoreInner {
     vars: BTreeMap<String, Var>,
+    /// Tensors taken from the base and never trained (no gradients).
+    frozen: BTreeMap<String, Tensor>,
     /// Names created fresh, not taken from the base model.
     fresh: Vec<String>,
 }
@@ -48,11 +66,28 @@ impl Store {
         names
     }
 
-    /// Deep copies of every variable's current value.
+    /// Names of the frozen tensors, sorted.
+    pub fn frozen(&self) -> Vec<String> {
+        let inner = self.inner.lock().expect("variable store poisoned");
+        inner.frozen.keys().cloned().collect()
+    }
+
+    /// Every tensor of the model under its name: deep copies of the
+    /// variables' current values, and the frozen tensors (which never
+    /// change, so they are shared, not copied).
     pub fn snapshot(&self) -> candle_core::Result<HashMap<String, Tensor>> {
+        let frozen: Vec<(String, Tensor)> = {
+            let inner = self.inner.lock().expect("variable store poisoned");
+            inner
+                .frozen
+                .iter()
+                .map(|(k, t)| (k.clone(), t.clone()))
+                .collect()
+        };
         self.vars()
             .into_iter()
             .map(|(name, var)| Ok((name, var.as_tensor().copy()?)))
+            .chain(frozen.into_iter().map(Ok))
             .collect()
     }
 
@@ -68,20 +103,28 @@ impl Store {
 }
 
 /// A var-builder backend over the base model's tensors: each tensor the
-/// model asks for becomes an f32 variable (a copy); missing head tensors
-/// are drawn from a seeded generator; any other missing tensor is an error.
+/// model asks for becomes an f32 variable (a copy), or an f32 constant when
+/// it is [frozen](is_frozen); missing head tensors are drawn from a seeded
+/// generator; any other missing tensor is an error.
 pub(crate) struct BaseBackend {
     base: HashMap<String, Tensor>,
     store: Store,
     rng: Mutex<Rng>,
+    freeze_layers: usize,
 }
 
 impl BaseBackend {
-    pub fn new(base: HashMap<String, Tensor>, store: Store, seed: u64) -> Self {
+    pub fn new(
+        base: HashMap<String, Tensor>,
+        store: Store,
+        seed: u64,
+        freeze_layers: usize,
+    ) -> Self {
         Self {
             base,
             store,
             rng: Mutex::new(Rng::new(seed)),
+            freeze_layers,
         }
     }
 
@@ -117,11 +160,16 @@ impl SimpleBackend for BaseBackend {
         device: &Device,
     ) -> candle_core::Result<Tensor> {
         let mut store = self.store.inner.lock().expect("variable store poisoned");
-        if let Some(var) = store.vars.get(name) {
-            if var.shape() != &shape {
-                candle_core::bail!("{name}: asked for {shape:?}, have {:?}", var.shape());
+        let known = store
+            .vars
+            .get(name)
+            .map(|var| var.as_tensor())
+            .or_else(|| store.frozen.get(name));
+        if let Some(tensor) = known {
+            if tensor.shape() != &shape {
+                candle_core::bail!("{name}: asked for {shape:?}, have {:?}", tensor.shape());
             }
-            return Ok(var.as_tensor().clone());
+            return Ok(tensor.clone());
         }
         let value = match self.base.get(name) {
             Some(t) => {
@@ -141,6 +189,10 @@ impl SimpleBackend for BaseBackend {
                 "cannot find tensor {name}: the base model lacks encoder weights"
             ),
         };
+        if is_frozen(name, self.freeze_layers) {
+            store.frozen.insert(name.to_string(), value.clone());
+            return Ok(value);
+        }
         let var = Var::from_tensor(&value)?;
         let tensor = var.as_tensor().clone();
         store.vars.insert(name.to_string(), var);
@@ -165,5 +217,21 @@ impl SimpleBackend for BaseBackend {
                 .expect("variable store poisoned")
                 .vars
                 .contains_key(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embeddings_and_the_first_layers_are_frozen() {
+        assert!(!is_frozen("bert.embeddings.word_embeddings.weight", 0));
+        assert!(is_frozen("bert.embeddings.word_embeddings.weight", 1));
+        assert!(is_frozen("bert.encoder.layer.7.output.dense.weight", 8));
+        assert!(!is_frozen("bert.encoder.layer.8.output.dense.weight", 8));
+        assert!(!is_frozen("bert.encoder.layer.10.output.dense.weight", 2));
+        assert!(!is_frozen("bert.pooler.dense.weight", 12));
+        assert!(!is_frozen("classifier.weight", 12));
     }
 }

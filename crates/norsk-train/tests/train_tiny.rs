@@ -244,3 +244,143 @@ fn any_bert_folder_is_a_base_and_the_time_budget_keeps_the_best_so_far() {
         .to_string()
         .contains("two distinct labels"));
 }
+
+/// Writes the tiny classifier's weights (prefixed names) as a sharded base
+/// in `dir/base`: embeddings and layer 0 in one shard, the rest in another.
+fn sharded_base(dir: &Path) -> PathBuf {
+    let from = repo("tests/fixtures/tiny-cls");
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+    ] {
+        if from.join(file).is_file() {
+            std::fs::copy(from.join(file), base.join(file)).unwrap();
+        }
+    }
+    let files = norsk_model::WeightFiles::find(&from).unwrap();
+    let tensors = norsk_model::load_weights(&files, &candle_core::Device::Cpu).unwrap();
+    let bottom = |name: &str| {
+        name.starts_with("bert.embeddings.") || name.starts_with("bert.encoder.layer.0.")
+    };
+    let mut weight_map = serde_json::Map::new();
+    for (file, part) in [("a.safetensors", true), ("b.safetensors", false)] {
+        let shard: std::collections::HashMap<String, candle_core::Tensor> = tensors
+            .iter()
+            .filter(|(name, _)| bottom(name) == part)
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect();
+        for name in shard.keys() {
+            weight_map.insert(name.clone(), file.into());
+        }
+        candle_core::safetensors::save(&shard, base.join(file)).unwrap();
+    }
+    let index = serde_json::json!({"metadata": {}, "weight_map": weight_map});
+    std::fs::write(base.join("model.safetensors.index.json"), index.to_string()).unwrap();
+    base
+}
+
+#[test]
+fn frozen_layers_stay_as_they_were_and_their_shards_are_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = sharded_base(dir.path());
+    let out = dir.path().join("topic");
+    let config = TrainConfig {
+        epochs: 2,
+        freeze_layers: 1,
+        share_base_shards: true,
+        ..config()
+    };
+    let labels = vec!["sport".to_string(), "økonomi".to_string()];
+    let mut trainer = Trainer::new(&base, labels, &config).unwrap();
+    let before = trainer.weights().unwrap();
+    let mut frozen_events = 0;
+    trainer
+        .fit(&sentences(0, 16), &sentences(16, 6), &out, |e| {
+            if matches!(e, Event::Frozen { layers: 1, .. }) {
+                frozen_events += 1;
+            }
+        })
+        .unwrap();
+    assert_eq!(frozen_events, 1);
+    let after = trainer.weights().unwrap();
+    let same = |name: &str| {
+        let flat = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        flat(&before[name]) == flat(&after[name])
+    };
+    assert!(same("bert.embeddings.word_embeddings.weight"));
+    assert!(same("bert.encoder.layer.0.output.dense.weight"));
+    assert!(!same("bert.encoder.layer.1.output.dense.weight"));
+    assert!(!same("classifier.weight"));
+
+    // The output refers to the base shard that holds only frozen tensors and
+    // keeps the rest in its own file; it loads with the trainer's logits.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("model.safetensors.index.json")).unwrap())
+            .unwrap();
+    let map = &index["weight_map"];
+    assert_eq!(
+        map["bert.embeddings.word_embeddings.weight"],
+        "../base/a.safetensors"
+    );
+    assert_eq!(
+        map["bert.encoder.layer.1.output.dense.weight"],
+        "model-trained.safetensors"
+    );
+    assert_eq!(map["classifier.weight"], "model-trained.safetensors");
+    assert!(!out.join("model.safetensors").exists());
+    let texts = ["Mer fotball i dag.", "Nytt om skatt."];
+    assert_close(
+        &loaded_logits(&out, &texts),
+        &trainer.logits(&texts).unwrap(),
+    );
+
+    // Saving without sharing writes one self-contained file instead.
+    let copy = dir.path().join("copy");
+    let plain = Trainer::new(&base, vec!["a".into(), "b".into()], &TrainConfig::default()).unwrap();
+    plain.save(&copy).unwrap();
+    assert!(copy.join("model.safetensors").is_file());
+    assert!(!copy.join("model.safetensors.index.json").exists());
+}
+
+#[test]
+fn sharing_needs_frozen_layers_and_a_sibling_sharded_base() {
+    let labels = || vec!["sport".to_string(), "økonomi".to_string()];
+    let unfrozen = TrainConfig {
+        share_base_shards: true,
+        ..config()
+    };
+    let err = Trainer::new(&repo("tests/fixtures/tiny-cls"), labels(), &unfrozen)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("freeze_layers"), "{err}");
+
+    let frozen = TrainConfig {
+        freeze_layers: 1,
+        share_base_shards: true,
+        ..config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let base = sharded_base(dir.path());
+    let elsewhere = dir.path().join("deeper/topic");
+    let trainer = Trainer::new(&base, labels(), &frozen).unwrap();
+    let err = trainer.save(&elsewhere).unwrap_err().to_string();
+    assert!(err.contains("beside the base"), "{err}");
+
+    let single = Trainer::new(&repo("tests/fixtures/tiny-cls"), labels(), &frozen).unwrap();
+    let err = single.save(&dir.path().join("x")).unwrap_err().to_string();
+    assert!(err.contains("sharded base"), "{err}");
+
+    let too_many = TrainConfig {
+        freeze_layers: 3,
+        ..config()
+    };
+    let err = Trainer::new(&base, labels(), &too_many).err().unwrap();
+    assert!(
+        err.to_string().contains("exceeds the encoder's 2 layers"),
+        "{err}"
+    );
+}

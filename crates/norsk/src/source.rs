@@ -174,6 +174,11 @@ fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
         if let Some(path) = fetch(name)? {
             if name.ends_with(".index.json") {
                 for shard in norsk_model::shard_names(&path).map_err(|e| e.to_string())? {
+                    if norsk_model::is_sibling_shard(&shard) {
+                        return Err(format!(
+                            "the index refers to {shard}, a sibling folder's shard: only local model folders can share shards"
+                        ));
+                    }
                     fetch(&shard)?.ok_or_else(|| format!("shard {shard} is missing"))?;
                 }
             }
