@@ -455,7 +455,14 @@ impl Trainer {
                     .collect();
                 let targets = Tensor::new(targets.as_slice(), &Device::Cpu)?;
                 let forward_start = Instant::now();
-                let logits = self.train_logits(batch, &input, train_cache.as_deref())?;
+                let logits = forward_rows(
+                    &self.model,
+                    cfg.freeze_layers,
+                    batch,
+                    &input,
+                    train_cache.as_deref(),
+                    Some(&mut self.dropout),
+                )?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
                 let loss_value = loss.to_scalar::<f32>()?;
                 if !loss_value.is_finite() {
@@ -606,29 +613,6 @@ impl Trainer {
         ))
     }
 
-    /// Logits of a training step over `batch` (indices of the rows of
-    /// `input`), from the frozen layers' kept outputs when there are any.
-    fn train_logits(
-        &mut self,
-        batch: &[usize],
-        input: &EncoderInput,
-        frozen: Option<&[Tensor]>,
-    ) -> Result<Tensor, TrainError> {
-        Ok(match frozen {
-            Some(states) => {
-                let hidden = stack_padded(batch.iter().map(|&i| &states[i]))?;
-                let first = self.config.freeze_layers;
-                self.model.forward_train_from(
-                    &hidden,
-                    &input.attention_mask,
-                    first,
-                    &mut self.dropout,
-                )?
-            }
-            None => self.model.forward_train(input, &mut self.dropout)?,
-        })
-    }
-
     /// Logits of encoded examples, in their order, batched by length; from
     /// the frozen layers' kept outputs when given.
     fn score(
@@ -643,20 +627,8 @@ impl Trainer {
         for chunk in order.chunks(batch) {
             let rows: Vec<&Encoded> = chunk.iter().map(|&i| &examples[i]).collect();
             let input = batch_input(&rows, self.tokenizer.pad_id())?;
-            let logits = match frozen {
-                Some(states) => {
-                    let hidden = stack_padded(chunk.iter().map(|&i| &states[i]))?;
-                    let first = self.config.freeze_layers;
-                    let mut none = Dropout::new(0.0, 0.0, 0);
-                    self.model.forward_train_from(
-                        &hidden,
-                        &input.attention_mask,
-                        first,
-                        &mut none,
-                    )?
-                }
-                None => self.model.forward(&input)?,
-            };
+            let first = self.config.freeze_layers;
+            let logits = forward_rows(&self.model, first, chunk, &input, frozen, None)?;
             let logits: Vec<Vec<f32>> = logits.detach().to_vec2()?;
             for (&i, row) in chunk.iter().zip(logits) {
                 out[i] = row;
@@ -699,6 +671,29 @@ fn batch_input(rows: &[&Encoded], pad_id: u32) -> Result<EncoderInput, TrainErro
     let ids: Vec<&[u32]> = rows.iter().map(|e| e.ids.as_slice()).collect();
     let types: Vec<&[u32]> = rows.iter().map(|e| e.type_ids.as_slice()).collect();
     Ok(EncoderInput::from_rows(&ids, &types, pad_id, &Device::Cpu)?)
+}
+
+/// Logits of the batch `input`, whose rows are examples `rows` of a set:
+/// from the kept outputs of the first `first` (frozen) layers when there
+/// are any. With `dropout` a training step, without it a scoring pass.
+fn forward_rows(
+    model: &SequenceClassifier,
+    first: usize,
+    rows: &[usize],
+    input: &EncoderInput,
+    frozen: Option<&[Tensor]>,
+    dropout: Option<&mut Dropout>,
+) -> Result<Tensor, TrainError> {
+    let Some(states) = frozen else {
+        return Ok(match dropout {
+            Some(dropout) => model.forward_train(input, dropout)?,
+            None => model.forward(input)?,
+        });
+    };
+    let hidden = stack_padded(rows.iter().map(|&i| &states[i]))?;
+    let mut off = Dropout::new(0.0, 0.0, 0);
+    let dropout = dropout.unwrap_or(&mut off);
+    Ok(model.forward_train_from(&hidden, &input.attention_mask, first, dropout)?)
 }
 
 /// Stacks `[len, hidden]` rows into `[rows, longest, hidden]`, padding
