@@ -225,8 +225,11 @@ pub(crate) fn classifier_config(base: &Map<String, Value>, labels: &[String]) ->
     Value::Object(config)
 }
 
-/// Copies the tokenizer files the base folder has into `out`.
-pub(crate) fn copy_tokenizer(base: &Path, out: &Path) -> Result<(), TrainError> {
+/// Copies the tokenizer files the base folder has into `out`, with the
+/// `model_max_length` of `tokenizer_config.json` lowered to `max_len`, the
+/// length the model was trained on: `norsk classify` and `transformers`
+/// then cut texts into windows of that length.
+pub(crate) fn copy_tokenizer(base: &Path, out: &Path, max_len: usize) -> Result<(), TrainError> {
     for name in TOKENIZER_FILES {
         let from = base.join(name);
         if from.is_file() {
@@ -234,7 +237,19 @@ pub(crate) fn copy_tokenizer(base: &Path, out: &Path) -> Result<(), TrainError> 
             std::fs::copy(&from, &to).map_err(|e| TrainError::io("copy", &from, e))?;
         }
     }
-    Ok(())
+    let path = out.join("tokenizer_config.json");
+    let mut config = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<Map<String, Value>>(&bytes)
+            .map_err(|e| TrainError::io("parse", &path, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
+        Err(e) => return Err(TrainError::io("read", &path, e)),
+    };
+    let base_max = config.get("model_max_length").and_then(Value::as_f64);
+    if base_max.is_none_or(|n| n > max_len as f64) {
+        config.insert("model_max_length".into(), Value::from(max_len));
+    }
+    let text = serde_json::to_string_pretty(&config).expect("JSON of a tokenizer config") + "\n";
+    write_atomic(&path, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -333,7 +333,7 @@ impl Trainer {
         let config = classifier_config(&self.base_config, &self.labels);
         let text = serde_json::to_string_pretty(&config).expect("JSON of a config") + "\n";
         write_atomic(&out.join("config.json"), text.as_bytes())?;
-        copy_tokenizer(&self.base, out)
+        copy_tokenizer(&self.base, out, self.config.max_len)
     }
 
     /// Trains for `config.epochs` epochs (or until `max_minutes`), scoring

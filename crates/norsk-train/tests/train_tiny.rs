@@ -163,6 +163,11 @@ fn learns_two_topics_and_writes_a_folder_that_loads_with_the_same_logits() {
     }
     let log = std::fs::read_to_string(out.path().join("train_log.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 3);
+    // Windows of the trained length.
+    let tokenizer_config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("tokenizer_config.json")).unwrap())
+            .unwrap();
+    assert_eq!(tokenizer_config["model_max_length"], 32);
 
     // The inference loader reads it back: same labels, same logits as the
     // trainer's model (which holds the best epoch's weights).
