@@ -105,7 +105,7 @@ fn decode(c: &mut Criterion) {
 fn pipeline(c: &mut Criterion) {
     let pipeline = NerPipeline::load(&shipped(), Precision::F32).unwrap();
     let text = article();
-    let texts: Vec<&str> = std::iter::repeat(text.as_str()).take(8).collect();
+    let texts: Vec<&str> = std::iter::repeat_n(text.as_str(), 8).collect();
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(10);
     group.throughput(Throughput::Elements(texts.len() as u64));

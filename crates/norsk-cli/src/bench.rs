@@ -111,7 +111,7 @@ fn spawn_worker(threads: usize) -> anyhow::Result<Vec<Value>> {
     if !output.status.success() {
         bail!("the benchmark worker for {threads} threads failed");
     }
-    Ok(serde_json::from_slice(&output.stdout).context("benchmark worker output")?)
+    serde_json::from_slice(&output.stdout).context("benchmark worker output")
 }
 
 /// The arguments without the named options (`--name value` or `--name=value`).

@@ -62,7 +62,7 @@ impl Loaded {
             )));
         }
         let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
-        Self::from_vb(vb, config, labels, Mode::Inference)
+        Self::from_vb(vb, config, labels, precision.inference_mode())
     }
 
     /// Builds the encoder (under `bert.`) and the classifier from a var
@@ -242,7 +242,7 @@ pub fn load_encoder(
     let config = BertConfig::from_file(&dir.join("config.json"))?;
     let tensors = load_weights(&WeightFiles::find(dir)?, &Device::Cpu)?;
     let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
-    let encoder = BertEncoder::load(vb.pp("bert"), &config)?;
+    let encoder = BertEncoder::load_with(vb.pp("bert"), &config, precision.inference_mode())?;
     Ok((config, encoder))
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod heads;
 mod layer_norm;
 mod precision;
+mod quantized;
 mod weights;
 
 pub use bert::{BertEncoder, Dropout, EncoderInput, Mode};
@@ -18,6 +19,7 @@ pub use error::ModelError;
 
 pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
 pub use precision::Precision;
+pub use quantized::QuantizedLinear;
 pub use weights::{is_sibling_shard, load_weights, shard_names, WeightFiles, WEIGHT_FILE_NAMES};
 
 /// The CPU device every model runs on.

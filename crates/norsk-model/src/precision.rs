@@ -3,6 +3,8 @@ use std::str::FromStr;
 
 use candle_core::DType;
 
+use crate::Mode;
+
 /// Numeric precision of the model's weights and matrix products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
@@ -11,19 +13,32 @@ pub enum Precision {
     F32,
     /// bfloat16 weights and activations; layer norms and softmax stay in f32.
     Bf16,
+    /// f32 activations with most of the encoder's linear layers in int8:
+    /// weights quantized per output channel at load, inputs per row on the
+    /// fly (dynamic quantization, as ONNX Runtime's `quantize_dynamic`); see
+    /// [`Mode::Int8`] for which layers.
+    Int8,
 }
 
 impl Precision {
     /// The candle dtype of weights and activations.
     pub fn dtype(self) -> DType {
         match self {
-            Precision::F32 => DType::F32,
+            Precision::F32 | Precision::Int8 => DType::F32,
             Precision::Bf16 => DType::BF16,
         }
     }
 
+    /// How an encoder for inference at this precision is laid out.
+    pub fn inference_mode(self) -> Mode {
+        match self {
+            Precision::F32 | Precision::Bf16 => Mode::Inference,
+            Precision::Int8 => Mode::Int8,
+        }
+    }
+
     /// Every precision, for sweeps.
-    pub const ALL: [Precision; 2] = [Precision::F32, Precision::Bf16];
+    pub const ALL: [Precision; 3] = [Precision::F32, Precision::Bf16, Precision::Int8];
 }
 
 impl fmt::Display for Precision {
@@ -31,6 +46,7 @@ impl fmt::Display for Precision {
         f.write_str(match self {
             Precision::F32 => "f32",
             Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
         })
     }
 }
@@ -42,8 +58,9 @@ impl FromStr for Precision {
         match s.to_ascii_lowercase().as_str() {
             "f32" | "fp32" | "float32" => Ok(Precision::F32),
             "bf16" | "bfloat16" => Ok(Precision::Bf16),
+            "int8" | "i8" | "qint8" => Ok(Precision::Int8),
             other => Err(format!(
-                "unknown precision {other:?} (expected f32 or bf16)"
+                "unknown precision {other:?} (expected f32, bf16 or int8)"
             )),
         }
     }

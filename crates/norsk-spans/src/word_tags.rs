@@ -34,7 +34,7 @@ pub fn word_tags(words: &[(usize, usize)], entities: &[Entity]) -> Vec<String> {
 /// `PER` from `PER`, `B-PER`, `I-PER`, `S-PER`, `E-PER`, `U-PER` or `L-PER`.
 fn entity_type(label: &str) -> &str {
     match label.split_once('-') {
-        Some((prefix, rest)) if matches!(prefix, "B" | "I" | "E" | "S" | "L" | "U") => rest,
+        Some(("B" | "I" | "E" | "S" | "L" | "U", rest)) => rest,
         _ => label,
     }
 }

@@ -1,0 +1,374 @@
+//! Dynamic int8 quantization of linear layers, as ONNX Runtime's
+//! `quantize_dynamic` does it: weights quantized once at load, per output
+//! channel, and activations quantized per row on the fly before each product.
+//!
+//! * **Weights**: symmetric, one scale per output column, 7-bit values in
+//!   `[-63, 63]` ("reduce range"). Seven bits keep `u8 × i8` pair sums inside
+//!   `i16`, so AVX2's `vpmaddubsw` never saturates and the integer result is
+//!   exact.
+//! * **Activations**: asymmetric `u8` per row (scale and zero point from the
+//!   row's range, which always includes 0).
+//! * **Product**: `i32` sums of `u8 × i8`, then
+//!   `y = s_row · s_col · (Σ q_a q_w − z_row · Σ q_w) + bias` in f32.
+//!
+//! The weights are packed once into panels of [`NR`] output columns × 4
+//! inputs, the layout the AVX2 kernel reads with one load per 8 columns; a
+//! portable kernel over the same layout gives the same integers where AVX2 is
+//! missing.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{bail, CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use candle_nn::Linear;
+
+/// Output columns per packed panel.
+const NR: usize = 16;
+/// Rows per kernel call.
+const MR: usize = 4;
+/// Inputs per packed group (one `i32` broadcast of activations).
+const KG: usize = 4;
+/// Largest weight magnitude (7 bits).
+const WEIGHT_MAX: f32 = 63.0;
+/// Rows handed to one worker at a time.
+const ROWS_PER_TASK: usize = 4 * MR;
+
+/// A linear layer `y = x Wᵀ + b` with int8 weights and dynamically
+/// quantized activations.
+pub struct QuantizedLinear {
+    /// `[panels][k / KG][NR][KG]` weights, zero beyond the real columns and
+    /// inputs.
+    packed: Vec<i8>,
+    /// One scale per output column.
+    scales: Vec<f32>,
+    /// `Σ_k q_w` per output column, for the activations' zero point.
+    col_sums: Vec<i32>,
+    bias: Option<Vec<f32>>,
+    in_features: usize,
+    out_features: usize,
+}
+
+impl QuantizedLinear {
+    /// Quantizes a linear layer's weights (`[out, in]`) and keeps its bias.
+    pub fn from_linear(linear: &Linear) -> candle_core::Result<Self> {
+        let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
+        let (out_features, in_features) = weight.dims2()?;
+        let rows = weight.to_vec2::<f32>()?;
+        let bias = match linear.bias() {
+            Some(b) => Some(b.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?),
+            None => None,
+        };
+        let groups = in_features.div_ceil(KG);
+        let panels = out_features.div_ceil(NR);
+        let mut packed = vec![0i8; panels * groups * NR * KG];
+        let mut scales = Vec::with_capacity(out_features);
+        let mut col_sums = Vec::with_capacity(out_features);
+        for (col, row) in rows.iter().enumerate() {
+            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let scale = if max > 0.0 { max / WEIGHT_MAX } else { 1.0 };
+            let (panel, c) = (col / NR, col % NR);
+            let mut sum = 0i32;
+            for (k, &w) in row.iter().enumerate() {
+                let q = (w / scale).round().clamp(-WEIGHT_MAX, WEIGHT_MAX) as i8;
+                packed[((panel * groups + k / KG) * NR + c) * KG + k % KG] = q;
+                sum += q as i32;
+            }
+            scales.push(scale);
+            col_sums.push(sum);
+        }
+        Ok(Self {
+            packed,
+            scales,
+            col_sums,
+            bias,
+            in_features,
+            out_features,
+        })
+    }
+
+    /// `x Wᵀ + b` for f32 `x` of shape `[..., in]`.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.contiguous()?.apply_op1_no_bwd(self)
+    }
+
+    /// The product over contiguous rows of `x`, written into `out`.
+    fn matmul(&self, x: &[f32], out: &mut [f32]) {
+        let k = self.in_features;
+        let n = self.out_features;
+        let m = x.len() / k;
+        let tasks = m.div_ceil(ROWS_PER_TASK);
+        let out_ptr = SendPtr(out.as_mut_ptr());
+        candle_core::utils::barrier_pool().execute_chunked(tasks, |range| {
+            let rows = range.start * ROWS_PER_TASK..(range.end * ROWS_PER_TASK).min(m);
+            // Safety: tasks own disjoint row ranges of `out`.
+            let out = unsafe {
+                std::slice::from_raw_parts_mut(out_ptr.get().add(rows.start * n), rows.len() * n)
+            };
+            self.rows(&x[rows.start * k..rows.end * k], out);
+        });
+    }
+
+    /// Quantizes a block of rows and multiplies it panel by panel.
+    fn rows(&self, x: &[f32], out: &mut [f32]) {
+        let k = self.in_features;
+        let n = self.out_features;
+        let m = x.len() / k;
+        let kp = k.div_ceil(KG) * KG;
+        let blocks = m.div_ceil(MR);
+        let mut quantized = vec![0u8; blocks * MR * kp];
+        let mut row_scale = vec![0f32; blocks * MR];
+        let mut row_zero = vec![0i32; blocks * MR];
+        for (r, row) in x.chunks_exact(k).enumerate() {
+            let (scale, zero) = quantize_row(row, &mut quantized[r * kp..r * kp + k]);
+            row_scale[r] = scale;
+            row_zero[r] = zero;
+        }
+        let groups = kp / KG;
+        let kernel = Kernel::detect();
+        for (panel, weights) in self.packed.chunks_exact(groups * NR * KG).enumerate() {
+            let cols = panel * NR..((panel + 1) * NR).min(n);
+            for block in 0..blocks {
+                let acc = kernel.run(
+                    &quantized[block * MR * kp..(block + 1) * MR * kp],
+                    weights,
+                    groups,
+                );
+                for (i, acc_row) in acc.iter().enumerate() {
+                    let r = block * MR + i;
+                    if r >= m {
+                        break;
+                    }
+                    let dst = &mut out[r * n + cols.start..r * n + cols.end];
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        let c = cols.start + j;
+                        let exact = acc_row[j] - row_zero[r] * self.col_sums[c];
+                        let bias = self.bias.as_ref().map_or(0.0, |b| b[c]);
+                        *d = exact as f32 * (row_scale[r] * self.scales[c]) + bias;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl CustomOp1 for QuantizedLinear {
+    fn name(&self) -> &'static str {
+        "norsk-int8-linear"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dims = l.shape().dims();
+        if dims.last() != Some(&self.in_features) {
+            bail!(
+                "int8 linear expects [..., {}], got {:?}",
+                self.in_features,
+                dims
+            );
+        }
+        let Some((start, end)) = l.contiguous_offsets() else {
+            bail!("int8 linear input must be contiguous");
+        };
+        let x = match s {
+            CpuStorage::F32(a) => &a[start..end],
+            other => bail!("int8 linear takes f32 activations, got {:?}", other.dtype()),
+        };
+        let m = x.len() / self.in_features;
+        let mut out = vec![0f32; m * self.out_features];
+        self.matmul(x, &mut out);
+        let mut shape = dims.to_vec();
+        *shape.last_mut().expect("checked above") = self.out_features;
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+/// Quantizes one row to `u8` with the row's own scale and zero point.
+fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
+    let (lo, hi) = row
+        .iter()
+        .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let range = hi - lo;
+    let scale = if range > 0.0 && range.is_finite() {
+        range / 255.0
+    } else {
+        1.0
+    };
+    let zero = (-lo / scale).round().clamp(0.0, 255.0);
+    let inv = 1.0 / scale;
+    for (d, &v) in dst.iter_mut().zip(row) {
+        // Rounds half up like `round` does for these non-negative values,
+        // without a call to libm's `roundf` per value.
+        *d = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as u8;
+    }
+    (scale, zero as i32)
+}
+
+/// A raw output pointer shared by workers that write disjoint rows.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+
+// Safety: every worker writes only its own rows.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// The integer kernel this CPU runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Kernel {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") {
+            return Kernel::Avx2;
+        }
+        Kernel::Portable
+    }
+
+    /// `Σ_k a[r][k] · w[c][k]` for the [`MR`] rows of `a` (stride
+    /// `groups · KG`) and the [`NR`] columns of one packed panel.
+    fn run(self, a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
+        assert!(a.len() >= MR * groups * KG && panel.len() >= groups * NR * KG);
+        match self {
+            Kernel::Portable => portable(a, panel, groups),
+            // Safety: AVX2 was detected and the slices are long enough.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => unsafe { avx2(a, panel, groups) },
+        }
+    }
+}
+
+fn portable(a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
+    let kp = groups * KG;
+    let mut acc = [[0i32; NR]; MR];
+    for g in 0..groups {
+        let w = &panel[g * NR * KG..(g + 1) * NR * KG];
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let a = &a[r * kp + g * KG..r * kp + (g + 1) * KG];
+            for (c, sum) in acc_row.iter_mut().enumerate() {
+                let w = &w[c * KG..(c + 1) * KG];
+                *sum += a
+                    .iter()
+                    .zip(w)
+                    .map(|(&x, &y)| x as i32 * y as i32)
+                    .sum::<i32>();
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2(a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
+    use std::arch::x86_64::*;
+    let kp = groups * KG;
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+    let a = a.as_ptr();
+    let w = panel.as_ptr();
+    for g in 0..groups {
+        let w0 = _mm256_loadu_si256(w.add(g * NR * KG) as *const __m256i);
+        let w1 = _mm256_loadu_si256(w.add(g * NR * KG + 32) as *const __m256i);
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let x = (a.add(r * kp + g * KG) as *const i32).read_unaligned();
+            let x = _mm256_set1_epi32(x);
+            let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones);
+            let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones);
+            acc_row[0] = _mm256_add_epi32(acc_row[0], p0);
+            acc_row[1] = _mm256_add_epi32(acc_row[1], p1);
+        }
+    }
+    let mut out = [[0i32; NR]; MR];
+    for (dst, src) in out.iter_mut().zip(&acc) {
+        _mm256_storeu_si256(dst.as_mut_ptr() as *mut __m256i, src[0]);
+        _mm256_storeu_si256(dst.as_mut_ptr().add(8) as *mut __m256i, src[1]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn linear(out: usize, inp: usize) -> Linear {
+        let w = Tensor::from_vec(random(out * inp, 1), (out, inp), &Device::Cpu).unwrap();
+        let b = Tensor::from_vec(random(out, 2), out, &Device::Cpu).unwrap();
+        Linear::new(w, Some(b))
+    }
+
+    #[test]
+    fn close_to_the_f32_product_for_odd_shapes() {
+        use candle_core::Module;
+        for (m, k, n) in [(1, 5, 3), (7, 33, 17), (2 * ROWS_PER_TASK + 3, 96, 40)] {
+            let layer = linear(n, k);
+            let x = Tensor::from_vec(random(m * k, 3), (1, m, k), &Device::Cpu).unwrap();
+            let want = layer.forward(&x).unwrap();
+            let got = QuantizedLinear::from_linear(&layer)
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            assert_eq!(got.dims(), want.dims());
+            let err = (got - &want).unwrap().abs().unwrap().max_all().unwrap();
+            let err = err.to_scalar::<f32>().unwrap();
+            // Inputs in [-1, 1]: each of k terms is off by at most about
+            // (1/127 + 1/63) / 2, and the errors mostly cancel.
+            let bound = 0.02 * k as f32;
+            assert!(err < bound, "m={m} k={k} n={n}: max error {err} ≥ {bound}");
+            assert!(err > 0.0, "quantization should not be exact");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernel_gives_the_portable_integers() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let groups = 9;
+        let a: Vec<u8> = (0..MR * groups * KG)
+            .map(|i| (i * 37 % 256) as u8)
+            .collect();
+        let w: Vec<i8> = (0..groups * NR * KG)
+            .map(|i| ((i * 53 % 127) as i32 - 63) as i8)
+            .collect();
+        let extreme_a = vec![255u8; a.len()];
+        let extreme_w = vec![-63i8; w.len()];
+        for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
+            assert_eq!(
+                Kernel::Avx2.run(a, w, groups),
+                Kernel::Portable.run(a, w, groups)
+            );
+        }
+    }
+
+    #[test]
+    fn rows_with_zeros_or_one_value_are_exact_at_zero() {
+        let mut q = vec![0u8; 4];
+        let (scale, zero) = quantize_row(&[0.0; 4], &mut q);
+        assert!(scale > 0.0);
+        assert!(q.iter().all(|&v| v as i32 == zero));
+        let (scale, zero) = quantize_row(&[-2.0, 0.0, 1.0, 3.0], &mut q);
+        assert_eq!(q[1] as i32, zero);
+        assert!(((q[3] as i32 - zero) as f32 * scale - 3.0).abs() < scale);
+    }
+}
