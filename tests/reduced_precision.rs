@@ -10,9 +10,9 @@ mod common;
 use std::path::PathBuf;
 
 use common::single_input;
-use norsk::{NerPipeline, Precision};
+use norsk::Precision;
 use norsk_model::TokenClassifier;
-use norsk_tokens::WindowPlan;
+use norsk_tokens::{TextTokenizer, WindowPlan};
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/norsk-bert-ner")
@@ -24,12 +24,12 @@ fn windows() -> Vec<Vec<u32>> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/artikkel.txt"),
     )
     .unwrap();
-    let pipeline = NerPipeline::load(&shipped(), Precision::F32).unwrap();
+    let tokenizer = TextTokenizer::from_dir(&shipped()).unwrap();
     let plan = WindowPlan {
         max_len: 128,
         stride: Some(32),
     };
-    let windows = pipeline.tokenizer().windows(&text, plan).unwrap();
+    let windows = tokenizer.windows(&text, plan).unwrap();
     windows.into_iter().take(4).map(|w| w.ids).collect()
 }
 

@@ -123,6 +123,7 @@ impl QuantizedLinear {
         }
         let groups = kp / KG;
         let kernel = Kernel::detect();
+        let bias = self.bias.as_deref();
         for (panel, weights) in self.packed.chunks_exact(groups * NR * KG).enumerate() {
             let cols = panel * NR..((panel + 1) * NR).min(n);
             for block in 0..blocks {
@@ -140,8 +141,8 @@ impl QuantizedLinear {
                     for (j, d) in dst.iter_mut().enumerate() {
                         let c = cols.start + j;
                         let exact = acc_row[j] - row_zero[r] * self.col_sums[c];
-                        let bias = self.bias.as_ref().map_or(0.0, |b| b[c]);
-                        *d = exact as f32 * (row_scale[r] * self.scales[c]) + bias;
+                        let b = bias.map_or(0.0, |b| b[c]);
+                        *d = exact as f32 * (row_scale[r] * self.scales[c]) + b;
                     }
                 }
             }
