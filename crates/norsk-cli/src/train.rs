@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use norsk_train::{train_classifier, Event, TrainConfig};
+use norsk_train::{train_classifier, ClassWeights, Event, TrainConfig};
 
 use crate::eval::load_labelled;
 use crate::{model, Outcome};
@@ -94,6 +94,11 @@ struct TrainClassifyArgs {
     /// sharded --base folder.
     #[arg(long)]
     share_base_shards: bool,
+    /// How much each class's examples weigh in the loss: `none` (plain
+    /// cross-entropy), `balanced` (n / (k · n_class): every class weighs the
+    /// same in all) or `sqrt` (its square root, a milder lift of rare classes).
+    #[arg(long, default_value = "none", value_name = "none|balanced|sqrt")]
+    class_weights: ClassWeights,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
@@ -119,6 +124,7 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
         save_f16: args.f16,
         freeze_layers: args.freeze_layers,
         share_base_shards: args.share_base_shards,
+        class_weights: args.class_weights,
         ..TrainConfig::default()
     };
     let live = std::io::stderr().is_terminal();

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::{ClassWeights, TrainError};
 
 /// Settings of one fine-tuning run.
 ///
@@ -55,6 +55,10 @@ pub struct TrainConfig {
     /// `model.safetensors.index.json`) instead of copying them, so that both
     /// models share those bytes on disk.
     pub share_base_shards: bool,
+    /// How much each class's examples weigh in the loss (plain
+    /// cross-entropy by default); weighting lifts rare classes, which is
+    /// what macro-F1 rewards.
+    pub class_weights: ClassWeights,
 }
 
 impl Default for TrainConfig {
@@ -74,6 +78,7 @@ impl Default for TrainConfig {
             save_f16: false,
             freeze_layers: 0,
             share_base_shards: false,
+            class_weights: ClassWeights::None,
         }
     }
 }

@@ -32,6 +32,7 @@
 mod config;
 mod data;
 mod error;
+mod loss;
 mod optim;
 mod save;
 mod trainer;
@@ -39,5 +40,6 @@ mod vars;
 
 pub use config::TrainConfig;
 pub use error::TrainError;
+pub use loss::ClassWeights;
 pub use save::TOKENIZER_FILES;
 pub use trainer::{train_classifier, EpochReport, Event, TrainReport, Trainer};

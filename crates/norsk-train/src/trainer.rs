@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::data::{encode_all, plan_batches, Encoded, Rng};
+use crate::loss;
 use crate::optim::AdamW;
 use crate::save::{classifier_config, copy_tokenizer, write_atomic, write_weights, SharedShards};
 use crate::vars::{BaseBackend, Store};
@@ -400,6 +401,14 @@ impl Trainer {
             .count();
         let lengths: Vec<usize> = train_set.iter().map(|e| e.ids.len()).collect();
         let dev_tokens: usize = dev_set.iter().map(|e| e.ids.len()).sum();
+        let mut counts = vec![0usize; self.labels.len()];
+        for e in &train_set {
+            counts[e.label.expect("training labels are known") as usize] += 1;
+        }
+        let class_weights = match cfg.class_weights.weights(&counts) {
+            Some(w) => Some(Tensor::new(w.as_slice(), &Device::Cpu)?),
+            None => None,
+        };
         let steps_per_epoch = train_set.len().div_ceil(cfg.batch_size);
         let total_steps = steps_per_epoch * cfg.epochs;
         let warmup_steps = (cfg.warmup_ratio * total_steps as f64).ceil() as usize;
@@ -463,7 +472,7 @@ impl Trainer {
                     train_cache.as_deref(),
                     Some(&mut self.dropout),
                 )?;
-                let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
+                let loss = loss::cross_entropy(&logits, &targets, class_weights.as_ref())?;
                 let loss_value = loss.to_scalar::<f32>()?;
                 if !loss_value.is_finite() {
                     return Err(TrainError::Diverged {
