@@ -1,5 +1,6 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
+mod alloc;
 mod bench;
 mod classify;
 mod eval;
@@ -43,6 +44,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    alloc::reuse_freed_buffers();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ner(args) => ner::run(args),
