@@ -2,6 +2,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor, D};
 use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
 
+use crate::float_linear::FloatLinear;
 use crate::layer_norm::Norm;
 use crate::quantized::QuantizedLinear;
 
@@ -243,17 +244,24 @@ impl Embeddings {
     }
 }
 
-/// A linear layer in the form its [`Mode`] asks for.
+/// A linear layer, and the activation after it, in the form its [`Mode`]
+/// asks for.
 enum Dense {
-    Float(Linear),
-    Int8(QuantizedLinear),
+    /// candle's own layer: training (it has a backward) and bf16.
+    Candle(Linear, Option<HiddenAct>),
+    /// f32 inference: bias and activation fused into the product.
+    Float(FloatLinear),
+    Int8(QuantizedLinear, Option<HiddenAct>),
 }
 
 impl Dense {
-    fn new(linear: Linear, mode: Mode) -> candle_core::Result<Self> {
+    fn new(linear: Linear, mode: Mode, activation: Option<HiddenAct>) -> candle_core::Result<Self> {
         Ok(match mode {
-            Mode::Int8 => Dense::Int8(QuantizedLinear::from_linear(&linear)?),
-            Mode::Inference | Mode::Trainable => Dense::Float(linear),
+            Mode::Int8 => Dense::Int8(QuantizedLinear::from_linear(&linear)?, activation),
+            Mode::Inference if linear.weight().dtype() == DType::F32 => {
+                Dense::Float(FloatLinear::from_linear(&linear, activation)?)
+            }
+            Mode::Inference | Mode::Trainable => Dense::Candle(linear, activation),
         })
     }
 
@@ -262,16 +270,24 @@ impl Dense {
         outputs: usize,
         vb: VarBuilder,
         mode: Mode,
+        activation: Option<HiddenAct>,
     ) -> candle_core::Result<Self> {
-        Self::new(linear(inputs, outputs, vb)?, mode)
+        Self::new(linear(inputs, outputs, vb)?, mode, activation)
     }
 }
 
 impl Module for Dense {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Dense::Float(linear) => linear.forward(x),
-            Dense::Int8(linear) => linear.forward(x),
+        let (y, act) = match self {
+            Dense::Float(linear) => return linear.forward(x),
+            Dense::Candle(linear, act) => (linear.forward(x)?, act),
+            Dense::Int8(linear, act) => (linear.forward(x)?, act),
+        };
+        match act {
+            None => Ok(y),
+            Some(HiddenAct::Gelu) => y.gelu_erf(),
+            Some(HiddenAct::GeluNew) => y.gelu(),
+            Some(HiddenAct::Relu) => y.relu(),
         }
     }
 }
@@ -308,12 +324,12 @@ impl Attention {
                     (Some(qb), Some(kb), Some(vb)) => Some(Tensor::cat(&[qb, kb, vb], 0)?),
                     _ => None,
                 };
-                Projection::Fused(Dense::new(Linear::new(weight, bias), mode)?)
+                Projection::Fused(Dense::new(Linear::new(weight, bias), mode, None)?)
             }
         };
         Ok(Self {
             projection,
-            output: Dense::load(h, h, vb.pp("output").pp("dense"), mode)?,
+            output: Dense::load(h, h, vb.pp("output").pp("dense"), mode, None)?,
             norm: Norm::load(
                 h,
                 c.layer_norm_eps,
@@ -380,10 +396,10 @@ impl Attention {
 }
 
 struct FeedForward {
+    /// The intermediate layer and its activation.
     intermediate: Dense,
     output: Dense,
     norm: Norm,
-    act: HiddenAct,
 }
 
 impl FeedForward {
@@ -394,6 +410,7 @@ impl FeedForward {
                 c.intermediate_size,
                 vb.pp("intermediate").pp("dense"),
                 mode,
+                Some(c.hidden_act),
             )?,
             // The feed-forward output stays in f32 under int8: its inputs
             // (GELU outputs, 4 × wider) lose the most to 8 bits per row.
@@ -407,6 +424,7 @@ impl FeedForward {
                     Mode::Int8 => Mode::Inference,
                     other => other,
                 },
+                None,
             )?,
             norm: Norm::load(
                 c.hidden_size,
@@ -414,17 +432,11 @@ impl FeedForward {
                 vb.pp("output").pp("LayerNorm"),
                 mode == Mode::Trainable,
             )?,
-            act: c.hidden_act,
         })
     }
 
     fn forward(&self, x: &Tensor, dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
         let hidden = self.intermediate.forward(x)?;
-        let hidden = match self.act {
-            HiddenAct::Gelu => hidden.gelu_erf()?,
-            HiddenAct::GeluNew => hidden.gelu()?,
-            HiddenAct::Relu => hidden.relu()?,
-        };
         let out = drop_hidden(self.output.forward(&hidden)?, dropout)?;
         self.norm.forward_residual(&out, x)
     }

@@ -7,6 +7,7 @@
 mod bert;
 mod config;
 mod error;
+mod float_linear;
 mod heads;
 mod layer_norm;
 mod precision;
@@ -16,6 +17,7 @@ mod weights;
 pub use bert::{BertEncoder, Dropout, EncoderInput, Mode};
 pub use config::{Architecture, BertConfig, HiddenAct};
 pub use error::ModelError;
+pub use float_linear::FloatLinear;
 
 pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
 pub use precision::Precision;

@@ -1,0 +1,237 @@
+//! f32 linear layers for inference on the `gemm` crate (the one candle's CPU
+//! matmul runs on), with the bias and the activation applied in the same op.
+//!
+//! candle's `Linear` multiplies into a zeroed buffer, then adds the bias into
+//! a second buffer, and an activation makes a third. Here the weights are
+//! transposed once at load (`[in, out]`, so the product reads them row by
+//! row), the output buffer starts as the bias rows and the product is added
+//! into it, and the activation is applied in place: one buffer, no extra
+//! passes over it.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use candle_nn::Linear;
+
+use crate::HiddenAct;
+
+/// Values per unit of work when an activation runs on the worker threads.
+const ACTIVATION_CHUNK: usize = 16 * 1024;
+
+/// A linear layer `y = act(x Wᵀ + b)` for f32 inference.
+pub struct FloatLinear {
+    /// `Wᵀ`: `[in, out]`, row-major.
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    activation: Option<HiddenAct>,
+    in_features: usize,
+    out_features: usize,
+}
+
+impl FloatLinear {
+    /// Lays out an f32 linear layer's weights (`[out, in]`) for the product;
+    /// `activation` is applied to its output.
+    pub fn from_linear(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+    ) -> candle_core::Result<Self> {
+        let weight = linear.weight();
+        if weight.dtype() != DType::F32 {
+            bail!("FloatLinear takes f32 weights, got {:?}", weight.dtype());
+        }
+        let (out_features, in_features) = weight.dims2()?;
+        let weight = weight.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let bias = match linear.bias() {
+            Some(b) => Some(b.to_dtype(DType::F32)?.to_vec1::<f32>()?),
+            None => None,
+        };
+        Ok(Self {
+            weight,
+            bias,
+            activation,
+            in_features,
+            out_features,
+        })
+    }
+
+    /// `act(x Wᵀ + b)` for f32 `x` of shape `[..., in]`.
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.contiguous()?.apply_op1_no_bwd(self)
+    }
+
+    /// The product over contiguous rows `x` (`[m, in]`), as `[m, out]`.
+    fn product(&self, x: &[f32]) -> Vec<f32> {
+        let (k, n) = (self.in_features, self.out_features);
+        let m = x.len() / k;
+        let mut out = match &self.bias {
+            Some(bias) => bias.repeat(m),
+            None => vec![0f32; m * n],
+        };
+        let threads = candle_core::utils::get_num_threads();
+        let parallelism = if threads > 1 {
+            gemm::Parallelism::Rayon(threads)
+        } else {
+            gemm::Parallelism::None
+        };
+        // Safety: `out` is m × n, `x` is m × k and `weight` is k × n, all
+        // row-major with the strides given.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                out.as_mut_ptr(),
+                1,
+                n as isize,
+                self.bias.is_some(),
+                x.as_ptr(),
+                1,
+                k as isize,
+                self.weight.as_ptr(),
+                1,
+                n as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
+        if let Some(act) = self.activation {
+            activate(&mut out, act);
+        }
+        out
+    }
+}
+
+/// Applies `act` in place, on candle's worker threads for large buffers; the
+/// formulas are candle's own, so results match its ops.
+fn activate(values: &mut [f32], act: HiddenAct) {
+    let f: fn(f32) -> f32 = match act {
+        HiddenAct::Gelu => |v| {
+            (candle_core::cpu::erf::erf_f32(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * v
+        },
+        HiddenAct::GeluNew => |v| {
+            const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
+            0.5 * v * (1.0 + f32::tanh(SQRT_TWO_OVER_PI * v * (1.0 + 0.044715 * v * v)))
+        },
+        HiddenAct::Relu => |v| v.max(0.0),
+    };
+    let len = values.len();
+    let ptr = SendPtr(values.as_mut_ptr());
+    candle_core::utils::barrier_pool().execute_chunked(len.div_ceil(ACTIVATION_CHUNK), |units| {
+        let lo = units.start * ACTIVATION_CHUNK;
+        let hi = (units.end * ACTIVATION_CHUNK).min(len);
+        // Safety: units are disjoint ranges of `values`.
+        let chunk = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(lo), hi - lo) };
+        chunk.iter_mut().for_each(|v| *v = f(*v));
+    });
+}
+
+/// A raw pointer shared by workers that write disjoint ranges.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+
+// Safety: every worker writes only its own range.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+impl CustomOp1 for FloatLinear {
+    fn name(&self) -> &'static str {
+        "norsk-f32-linear"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dims = l.shape().dims();
+        if dims.last() != Some(&self.in_features) {
+            bail!("linear expects [..., {}], got {:?}", self.in_features, dims);
+        }
+        let Some((start, end)) = l.contiguous_offsets() else {
+            bail!("linear input must be contiguous");
+        };
+        let x = match s {
+            CpuStorage::F32(a) => &a[start..end],
+            other => bail!("f32 linear takes f32 activations, got {:?}", other.dtype()),
+        };
+        let out = self.product(x);
+        let mut shape = dims.to_vec();
+        *shape.last_mut().expect("checked above") = self.out_features;
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Module};
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
+            })
+            .collect()
+    }
+
+    fn candle_act(x: &Tensor, act: Option<HiddenAct>) -> Tensor {
+        match act {
+            None => x.clone(),
+            Some(HiddenAct::Gelu) => x.gelu_erf().unwrap(),
+            Some(HiddenAct::GeluNew) => x.gelu().unwrap(),
+            Some(HiddenAct::Relu) => x.relu().unwrap(),
+        }
+    }
+
+    #[test]
+    fn matches_candle_linear_and_activation() {
+        let acts = [
+            None,
+            Some(HiddenAct::Gelu),
+            Some(HiddenAct::GeluNew),
+            Some(HiddenAct::Relu),
+        ];
+        for ((m, k, n), act) in [(1, 5, 3), (7, 33, 17), (300, 64, 80)]
+            .into_iter()
+            .zip(acts)
+        {
+            for with_bias in [true, false] {
+                let w = Tensor::from_vec(random(n * k, 1), (n, k), &Device::Cpu).unwrap();
+                let b = Tensor::from_vec(random(n, 2), n, &Device::Cpu).unwrap();
+                let layer = Linear::new(w, with_bias.then_some(b));
+                let x = Tensor::from_vec(random(m * k, 3), (1, m, k), &Device::Cpu).unwrap();
+                let want = candle_act(&layer.forward(&x).unwrap(), act);
+                let got = FloatLinear::from_linear(&layer, act)
+                    .unwrap()
+                    .forward(&x)
+                    .unwrap();
+                assert_eq!(got.dims(), want.dims());
+                let err = (got - &want).unwrap().abs().unwrap().max_all().unwrap();
+                let err = err.to_scalar::<f32>().unwrap();
+                assert!(
+                    err < 1e-4,
+                    "m={m} k={k} n={n} {act:?} bias={with_bias}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_other_dtypes_and_shapes() {
+        let w = Tensor::zeros((3, 4), DType::BF16, &Device::Cpu).unwrap();
+        assert!(FloatLinear::from_linear(&Linear::new(w, None), None).is_err());
+        let w = Tensor::zeros((3, 4), DType::F32, &Device::Cpu).unwrap();
+        let layer = FloatLinear::from_linear(&Linear::new(w, None), None).unwrap();
+        let x = Tensor::zeros((2, 5), DType::F32, &Device::Cpu).unwrap();
+        assert!(layer.forward(&x).is_err());
+    }
+}
