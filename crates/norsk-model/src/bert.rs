@@ -2,6 +2,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor, D};
 use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
 
+use crate::attention::FusedAttention;
 use crate::float_linear::FloatLinear;
 use crate::layer_norm::Norm;
 use crate::quantized::QuantizedLinear;
@@ -377,11 +378,29 @@ impl Attention {
         mask: &Tensor,
         mut dropout: Option<&mut Dropout>,
     ) -> candle_core::Result<Tensor> {
+        let context = match (&self.projection, &dropout, x.dtype()) {
+            (Projection::Fused(qkv), None, DType::F32) => {
+                FusedAttention::new(self.heads, self.head_dim).forward(&qkv.forward(x)?, mask)?
+            }
+            _ => self.composed(x, mask, dropout.as_deref_mut())?,
+        };
+        let out = drop_hidden(self.output.forward(&context)?, dropout)?;
+        self.norm.forward_residual(&out, x)
+    }
+
+    /// The attention context in candle ops: training (differentiable, with
+    /// dropout) and bf16.
+    fn composed(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        dropout: Option<&mut Dropout>,
+    ) -> candle_core::Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let (q, k, v) = self.project(x)?;
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
-        let probs = match dropout.as_deref_mut() {
+        let probs = match dropout {
             None => candle_nn::ops::softmax_last_dim(&scores)?,
             Some(d) => {
                 let probs = train_softmax(&scores)?;
@@ -389,9 +408,7 @@ impl Attention {
                 d.apply(&probs, p)?
             }
         };
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
-        let out = drop_hidden(self.output.forward(&context)?, dropout)?;
-        self.norm.forward_residual(&out, x)
+        probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))
     }
 }
 

@@ -4,6 +4,7 @@
 //! Everything here works on tensors; turning text into token ids and logits
 //! into entities lives in `norsk-tokens` and `norsk-spans`.
 
+mod attention;
 mod bert;
 mod config;
 mod error;
