@@ -5,15 +5,16 @@
 //! multi-threaded product per (sequence, head) — tiny products for which
 //! threads cost more than they bring —, scales, adds the mask and takes the
 //! softmax in three more buffers, and transposes the context back. Here each
-//! (sequence, head) is one task on candle's worker threads: it reads its
-//! query, key and value in place from the `[batch, seq, 3 × hidden]`
-//! projection (strided products on the `gemm` crate), scales inside the
-//! product, adds the mask and takes the softmax in one scratch buffer, and
-//! writes its context straight into its columns of the `[batch, seq,
-//! hidden]` output.
+//! (sequence, head) is one task on rayon's threads, where the linear layers
+//! and layer norms run too: it reads its query, key and value in place from
+//! the `[batch, seq, 3 × hidden]` projection (strided products on the `gemm`
+//! crate), scales inside the product, adds the mask and takes the softmax in
+//! one scratch buffer, and writes its context straight into its columns of
+//! the `[batch, seq, hidden]` output.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use rayon::prelude::*;
 
 /// Self-attention over a fused query/key/value projection.
 pub struct FusedAttention {
@@ -168,9 +169,9 @@ impl CustomOp2 for FusedAttention {
         };
         let mut out = vec![0f32; b * t * hidden];
         let out_ptr = SendPtr(out.as_mut_ptr());
-        candle_core::utils::barrier_pool().execute_chunked(b * self.heads, |tasks| {
-            let mut scores = vec![0f32; t * t];
-            for task in tasks {
+        (0..b * self.heads).into_par_iter().for_each_init(
+            || vec![0f32; t * t],
+            |scores, task| {
                 let (seq, head) = (task / self.heads, task % self.heads);
                 // Safety: tasks write disjoint (sequence, head) blocks.
                 let out = unsafe { out_ptr.get().add(seq * t * hidden) };
@@ -178,11 +179,11 @@ impl CustomOp2 for FusedAttention {
                     &qkv[seq * t * three_h..(seq + 1) * t * three_h],
                     &mask[seq * t..(seq + 1) * t],
                     head,
-                    &mut scores,
+                    scores,
                     out,
                 );
-            }
-        });
+            },
+        );
         Ok((CpuStorage::F32(out), Shape::from((b, t, hidden))))
     }
 }

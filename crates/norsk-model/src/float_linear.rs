@@ -11,6 +11,7 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use candle_nn::Linear;
+use rayon::prelude::*;
 
 use crate::HiddenAct;
 
@@ -104,7 +105,7 @@ impl FloatLinear {
     }
 }
 
-/// Applies `act` in place, on candle's worker threads for large buffers; the
+/// Applies `act` in place, on rayon's threads for large buffers; the
 /// formulas are candle's own, so results match its ops.
 fn activate(values: &mut [f32], act: HiddenAct) {
     let f: fn(f32) -> f32 = match act {
@@ -117,29 +118,9 @@ fn activate(values: &mut [f32], act: HiddenAct) {
         },
         HiddenAct::Relu => |v| v.max(0.0),
     };
-    let len = values.len();
-    let ptr = SendPtr(values.as_mut_ptr());
-    candle_core::utils::barrier_pool().execute_chunked(len.div_ceil(ACTIVATION_CHUNK), |units| {
-        let lo = units.start * ACTIVATION_CHUNK;
-        let hi = (units.end * ACTIVATION_CHUNK).min(len);
-        // Safety: units are disjoint ranges of `values`.
-        let chunk = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(lo), hi - lo) };
-        chunk.iter_mut().for_each(|v| *v = f(*v));
-    });
-}
-
-/// A raw pointer shared by workers that write disjoint ranges.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-
-// Safety: every worker writes only its own range.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
+    values
+        .par_chunks_mut(ACTIVATION_CHUNK)
+        .for_each(|chunk| chunk.iter_mut().for_each(|v| *v = f(*v)));
 }
 
 impl CustomOp1 for FloatLinear {

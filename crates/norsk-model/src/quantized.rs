@@ -19,6 +19,7 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use candle_nn::Linear;
+use rayon::prelude::*;
 
 /// Output columns per packed panel.
 const NR: usize = 16;
@@ -29,7 +30,7 @@ const KG: usize = 4;
 /// Largest weight magnitude (7 bits).
 const WEIGHT_MAX: f32 = 63.0;
 /// Rows handed to one worker at a time.
-const ROWS_PER_TASK: usize = 4 * MR;
+const ROWS_PER_TASK: usize = 16 * MR;
 
 /// A linear layer `y = x Wᵀ + b` with int8 weights and dynamically
 /// quantized activations.
@@ -93,17 +94,9 @@ impl QuantizedLinear {
     fn matmul(&self, x: &[f32], out: &mut [f32]) {
         let k = self.in_features;
         let n = self.out_features;
-        let m = x.len() / k;
-        let tasks = m.div_ceil(ROWS_PER_TASK);
-        let out_ptr = SendPtr(out.as_mut_ptr());
-        candle_core::utils::barrier_pool().execute_chunked(tasks, |range| {
-            let rows = range.start * ROWS_PER_TASK..(range.end * ROWS_PER_TASK).min(m);
-            // Safety: tasks own disjoint row ranges of `out`.
-            let out = unsafe {
-                std::slice::from_raw_parts_mut(out_ptr.get().add(rows.start * n), rows.len() * n)
-            };
-            self.rows(&x[rows.start * k..rows.end * k], out);
-        });
+        out.par_chunks_mut(ROWS_PER_TASK * n)
+            .zip(x.par_chunks(ROWS_PER_TASK * k))
+            .for_each(|(out, x)| self.rows(x, out));
     }
 
     /// Quantizes a block of rows and multiplies it panel by panel.
@@ -199,20 +192,6 @@ fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
         *d = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as u8;
     }
     (scale, zero as i32)
-}
-
-/// A raw output pointer shared by workers that write disjoint rows.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-
-// Safety: every worker writes only its own rows.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
 }
 
 /// The integer kernel this CPU runs.
