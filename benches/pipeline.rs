@@ -1,16 +1,20 @@
 //! Criterion benchmarks of each stage on the shipped model, so regressions
 //! show: tokenizing with offsets, the encoder at fixed shapes, span
-//! decoding, and the whole batch pipeline on a real article.
+//! decoding, the whole batch pipeline on a real article, and batch
+//! classification of real passages batched by length against a loop that
+//! pads every window to the full window length.
 //!
 //! `cargo bench --bench pipeline`
 
 use std::path::PathBuf;
 
+use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use norsk::bench::{BenchModel, Task};
-use norsk::{Aggregation, NerOptions, NerPipeline, Precision};
+use norsk::{Aggregation, Classifier, ClassifyOptions, NerOptions, NerPipeline, Precision};
+use norsk_model::{EncoderInput, SequenceClassifier};
 use norsk_spans::{decode_window, softmax, PreEntity};
-use norsk_tokens::WindowPlan;
+use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/norsk-bert-ner")
@@ -115,5 +119,87 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokenize, encoder, decode, pipeline);
+/// The first passages of the laws data's dev split (real texts of 40–755
+/// words), when `../shared/data` is there.
+fn passages(count: usize) -> Option<Vec<String>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/norwegian_laws_ministry/laws_chunks.jsonl.xz");
+    let dev = [("split".to_string(), "dev".to_string())];
+    let records = norsk_io::read_labelled(&path, "text", "label", &dev).ok()?;
+    Some(
+        records
+            .into_iter()
+            .take(count)
+            .map(|(text, _)| text)
+            .collect(),
+    )
+}
+
+/// One batch with every row padded to `len` tokens (and masked).
+fn padded_to(rows: &[Window], len: usize, pad_id: u32) -> EncoderInput {
+    let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let pad = len - row.ids.len();
+        ids.extend(
+            row.ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(pad_id, pad)),
+        );
+        types.extend(
+            row.type_ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0, pad)),
+        );
+        mask.extend(std::iter::repeat_n(1u32, row.ids.len()).chain(std::iter::repeat_n(0, pad)));
+    }
+    let tensor = |v: Vec<u32>| Tensor::from_vec(v, (rows.len(), len), &Device::Cpu).unwrap();
+    EncoderInput {
+        input_ids: tensor(ids),
+        token_type_ids: tensor(types),
+        attention_mask: tensor(mask),
+    }
+}
+
+fn classify(c: &mut Criterion) {
+    let Some(texts) = passages(24) else {
+        eprintln!("classify: ../shared/data/norwegian_laws_ministry not found, skipped");
+        return;
+    };
+    let topic = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/norsk-topic");
+    let classifier = Classifier::load(&topic, Precision::F32).unwrap();
+    let tokenizer = TextTokenizer::from_dir(&topic).unwrap();
+    let model = SequenceClassifier::load(&topic, Precision::F32).unwrap();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let options = ClassifyOptions::default();
+    // The windows classify_batch makes (model_max_length 128, a quarter
+    // overlap), run in input order, each padded to the full window.
+    let plan = WindowPlan {
+        max_len: 128,
+        stride: Some(32),
+    };
+    let windows: Vec<Window> = refs
+        .iter()
+        .flat_map(|t| tokenizer.windows(t, plan).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("classify");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function("24 passages, batches by length", |b| {
+        b.iter(|| classifier.classify_batch(&refs, &options).unwrap())
+    });
+    group.bench_function("24 passages, every window padded to 128", |b| {
+        b.iter(|| {
+            for batch in windows.chunks(options.batch_size) {
+                model
+                    .forward(&padded_to(batch, plan.max_len, tokenizer.pad_id()))
+                    .unwrap();
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tokenize, encoder, decode, pipeline, classify);
 criterion_main!(benches);
