@@ -191,19 +191,8 @@ impl CustomOp2 for FusedAttention {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util;
     use candle_core::{DType, Device, D};
-
-    fn random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
-            })
-            .collect()
-    }
 
     /// The composed attention the encoder used before, in candle ops.
     fn composed(qkv: &Tensor, mask: &Tensor, heads: usize, d: usize) -> Tensor {
@@ -233,7 +222,7 @@ mod tests {
     fn matches_the_composed_attention_with_padding() {
         let (b, t, heads, d) = (3, 13, 4, 8);
         let qkv = Tensor::from_vec(
-            random(b * t * 3 * heads * d, 7),
+            test_util::random(b * t * 3 * heads * d, 7, 2.0),
             (b, t, 3 * heads * d),
             &Device::Cpu,
         )
@@ -252,9 +241,7 @@ mod tests {
         let mask = Tensor::from_vec(keep, (b, 1, 1, t), &Device::Cpu).unwrap();
         let want = composed(&qkv, &mask, heads, d);
         let got = FusedAttention::new(heads, d).forward(&qkv, &mask).unwrap();
-        assert_eq!(got.dims(), want.dims());
-        let err = (got - want).unwrap().abs().unwrap().max_all().unwrap();
-        let err = err.to_scalar::<f32>().unwrap();
+        let err = test_util::max_abs_diff(&got, &want);
         assert!(err < 1e-5, "max difference {err}");
     }
 

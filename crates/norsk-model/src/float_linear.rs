@@ -8,11 +8,11 @@
 //! into it, and the activation is applied in place: one buffer, no extra
 //! passes over it.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
 
+use crate::rows::map_rows;
 use crate::HiddenAct;
 
 /// Values per unit of work when an activation runs on the worker threads.
@@ -129,40 +129,16 @@ impl CustomOp1 for FloatLinear {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let dims = l.shape().dims();
-        if dims.last() != Some(&self.in_features) {
-            bail!("linear expects [..., {}], got {:?}", self.in_features, dims);
-        }
-        let Some((start, end)) = l.contiguous_offsets() else {
-            bail!("linear input must be contiguous");
-        };
-        let x = match s {
-            CpuStorage::F32(a) => &a[start..end],
-            other => bail!("f32 linear takes f32 activations, got {:?}", other.dtype()),
-        };
-        let out = self.product(x);
-        let mut shape = dims.to_vec();
-        *shape.last_mut().expect("checked above") = self.out_features;
-        Ok((CpuStorage::F32(out), Shape::from(shape)))
+        let shape = (self.in_features, self.out_features);
+        map_rows("f32 linear", s, l, shape, |x| self.product(x))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util;
     use candle_core::{Device, Module};
-
-    fn random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
-            })
-            .collect()
-    }
 
     fn candle_act(x: &Tensor, act: Option<HiddenAct>) -> Tensor {
         match act {
@@ -186,18 +162,18 @@ mod tests {
             .zip(acts)
         {
             for with_bias in [true, false] {
-                let w = Tensor::from_vec(random(n * k, 1), (n, k), &Device::Cpu).unwrap();
-                let b = Tensor::from_vec(random(n, 2), n, &Device::Cpu).unwrap();
+                let w = Tensor::from_vec(test_util::random(n * k, 1, 2.0), (n, k), &Device::Cpu)
+                    .unwrap();
+                let b = Tensor::from_vec(test_util::random(n, 2, 2.0), n, &Device::Cpu).unwrap();
                 let layer = Linear::new(w, with_bias.then_some(b));
-                let x = Tensor::from_vec(random(m * k, 3), (1, m, k), &Device::Cpu).unwrap();
+                let x = Tensor::from_vec(test_util::random(m * k, 3, 2.0), (1, m, k), &Device::Cpu)
+                    .unwrap();
                 let want = candle_act(&layer.forward(&x).unwrap(), act);
                 let got = FloatLinear::from_linear(&layer, act)
                     .unwrap()
                     .forward(&x)
                     .unwrap();
-                assert_eq!(got.dims(), want.dims());
-                let err = (got - &want).unwrap().abs().unwrap().max_all().unwrap();
-                let err = err.to_scalar::<f32>().unwrap();
+                let err = test_util::max_abs_diff(&got, &want);
                 assert!(
                     err < 1e-4,
                     "m={m} k={k} n={n} {act:?} bias={with_bias}: {err}"

@@ -13,6 +13,9 @@ mod heads;
 mod layer_norm;
 mod precision;
 mod quantized;
+mod rows;
+#[cfg(test)]
+mod test_util;
 mod weights;
 
 pub use bert::{BertEncoder, Dropout, EncoderInput, Mode};

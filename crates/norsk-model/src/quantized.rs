@@ -16,10 +16,11 @@
 //! portable kernel over the same layout gives the same integers where AVX2 is
 //! missing.
 
-use candle_core::backend::BackendStorage;
-use candle_core::{bail, CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
+
+use crate::rows::map_rows;
 
 /// Output columns per packed panel.
 const NR: usize = 16;
@@ -149,27 +150,12 @@ impl CustomOp1 for QuantizedLinear {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let dims = l.shape().dims();
-        if dims.last() != Some(&self.in_features) {
-            bail!(
-                "int8 linear expects [..., {}], got {:?}",
-                self.in_features,
-                dims
-            );
-        }
-        let Some((start, end)) = l.contiguous_offsets() else {
-            bail!("int8 linear input must be contiguous");
-        };
-        let x = match s {
-            CpuStorage::F32(a) => &a[start..end],
-            other => bail!("int8 linear takes f32 activations, got {:?}", other.dtype()),
-        };
-        let m = x.len() / self.in_features;
-        let mut out = vec![0f32; m * self.out_features];
-        self.matmul(x, &mut out);
-        let mut shape = dims.to_vec();
-        *shape.last_mut().expect("checked above") = self.out_features;
-        Ok((CpuStorage::F32(out), Shape::from(shape)))
+        let shape = (self.in_features, self.out_features);
+        map_rows("int8 linear", s, l, shape, |x| {
+            let mut out = vec![0f32; x.len() / self.in_features * self.out_features];
+            self.matmul(x, &mut out);
+            out
+        })
     }
 }
 
@@ -276,23 +262,17 @@ unsafe fn avx2(a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util;
     use candle_core::Device;
 
-    fn random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
-
     fn linear(out: usize, inp: usize) -> Linear {
-        let w = Tensor::from_vec(random(out * inp, 1), (out, inp), &Device::Cpu).unwrap();
-        let b = Tensor::from_vec(random(out, 2), out, &Device::Cpu).unwrap();
+        let w = Tensor::from_vec(
+            test_util::random(out * inp, 1, 1.0),
+            (out, inp),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let b = Tensor::from_vec(test_util::random(out, 2, 1.0), out, &Device::Cpu).unwrap();
         Linear::new(w, Some(b))
     }
 
@@ -301,15 +281,14 @@ mod tests {
         use candle_core::Module;
         for (m, k, n) in [(1, 5, 3), (7, 33, 17), (2 * ROWS_PER_TASK + 3, 96, 40)] {
             let layer = linear(n, k);
-            let x = Tensor::from_vec(random(m * k, 3), (1, m, k), &Device::Cpu).unwrap();
+            let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
+                .unwrap();
             let want = layer.forward(&x).unwrap();
             let got = QuantizedLinear::from_linear(&layer)
                 .unwrap()
                 .forward(&x)
                 .unwrap();
-            assert_eq!(got.dims(), want.dims());
-            let err = (got - &want).unwrap().abs().unwrap().max_all().unwrap();
-            let err = err.to_scalar::<f32>().unwrap();
+            let err = test_util::max_abs_diff(&got, &want);
             // Inputs in [-1, 1]: each of k terms is off by at most about
             // (1/127 + 1/63) / 2, and the errors mostly cancel.
             let bound = 0.02 * k as f32;
