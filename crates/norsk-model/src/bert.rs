@@ -51,7 +51,9 @@ impl EncoderInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// For inference: query, key and value fused into one matrix at load,
-    /// layer norms by a fused kernel. Fastest; no gradients.
+    /// layer norms by a fused kernel; in f32 also the linear layers with
+    /// their bias and activation ([`crate::FloatLinear`]) and the attention
+    /// (one fused op). Fastest; no gradients.
     #[default]
     Inference,
     /// [`Mode::Inference`] with the query/key/value, attention output and
