@@ -16,6 +16,8 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::product::{multiply, Strided};
+
 /// Self-attention over a fused query/key/value projection.
 pub struct FusedAttention {
     heads: usize,
@@ -52,25 +54,21 @@ impl FusedAttention {
         // of which this head owns columns head·d .. (head+1)·d.
         unsafe {
             // scores = scale · Q Kᵀ (Kᵀ read from K's rows: column stride `row`).
-            gemm::gemm(
-                t,
-                t,
-                d,
-                scores.as_mut_ptr(),
-                1,
-                t as isize,
+            multiply(
+                (t, t, d),
+                Strided::rows(scores.as_mut_ptr(), t),
                 false,
-                q,
-                1,
-                row,
-                k,
-                row,
-                1,
-                0.0,
+                Strided {
+                    ptr: q,
+                    row,
+                    col: 1,
+                },
+                Strided {
+                    ptr: k,
+                    row: 1,
+                    col: row,
+                },
                 scale,
-                false,
-                false,
-                false,
                 gemm::Parallelism::None,
             );
         }
@@ -78,25 +76,17 @@ impl FusedAttention {
             softmax_masked(probs, mask);
         }
         unsafe {
-            gemm::gemm(
-                t,
-                d,
-                t,
-                out.add(head * d),
-                1,
-                hidden as isize,
+            multiply(
+                (t, d, t),
+                Strided::rows(out.add(head * d), hidden),
                 false,
-                scores.as_ptr(),
-                1,
-                t as isize,
-                v,
-                1,
-                row,
-                0.0,
+                Strided::rows(scores.as_ptr(), t),
+                Strided {
+                    ptr: v,
+                    row,
+                    col: 1,
+                },
                 1.0,
-                false,
-                false,
-                false,
                 gemm::Parallelism::None,
             );
         }

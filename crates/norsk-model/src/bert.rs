@@ -27,8 +27,26 @@ impl EncoderInput {
         pad_id: u32,
         device: &Device,
     ) -> Result<Self, ModelError> {
+        let longest = ids.iter().map(|r| r.len()).max().unwrap_or(0);
+        Self::padded_to(ids, type_ids, pad_id, longest, device)
+    }
+
+    /// [`EncoderInput::from_rows`] with every row padded to `seq` tokens, as
+    /// in a fixed-length batch; a row longer than `seq` is an error.
+    pub fn padded_to(
+        ids: &[&[u32]],
+        type_ids: &[&[u32]],
+        pad_id: u32,
+        seq: usize,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
         let batch = ids.len();
-        let seq = ids.iter().map(|r| r.len()).max().unwrap_or(0);
+        if let Some(long) = ids.iter().find(|r| r.len() > seq) {
+            return Err(ModelError::Shape(format!(
+                "a row of {} tokens does not fit a batch of {seq}",
+                long.len()
+            )));
+        }
         let mut flat_ids = vec![pad_id; batch * seq];
         let mut flat_types = vec![0u32; batch * seq];
         let mut flat_mask = vec![0u32; batch * seq];
@@ -641,5 +659,26 @@ impl BertEncoder {
     /// Whether the weights have a pooler.
     pub fn has_pooler(&self) -> bool {
         self.pooler.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_length_batch_pads_and_masks_every_row_and_refuses_longer_ones() {
+        let (a, b): (&[u32], &[u32]) = (&[2, 7, 3], &[2, 3]);
+        let input =
+            EncoderInput::padded_to(&[a, b], &[&[0; 3], &[0; 2]], 1, 5, &Device::Cpu).unwrap();
+        assert_eq!(
+            input.input_ids.to_vec2::<u32>().unwrap(),
+            [[2, 7, 3, 1, 1], [2, 3, 1, 1, 1]]
+        );
+        assert_eq!(
+            input.attention_mask.to_vec2::<u32>().unwrap(),
+            [[1, 1, 1, 0, 0], [1, 1, 0, 0, 0]]
+        );
+        assert!(EncoderInput::padded_to(&[a], &[&[0; 3]], 1, 2, &Device::Cpu).is_err());
     }
 }

@@ -1,5 +1,4 @@
-//! f32 linear layers for inference on the `gemm` crate (the one candle's CPU
-//! matmul runs on), with the bias and the activation applied in the same op.
+//! f32 linear layers for inference on the `gemm` crate, with the bias and the activation applied in the same op.
 //!
 //! candle's `Linear` multiplies into a zeroed buffer, then adds the bias into
 //! a second buffer, and an activation makes a third. Here the weights are
@@ -12,6 +11,7 @@ use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
 
+use crate::product::{multiply, Strided};
 use crate::rows::map_rows;
 use crate::HiddenAct;
 
@@ -74,27 +74,15 @@ impl FloatLinear {
             gemm::Parallelism::None
         };
         // Safety: `out` is m × n, `x` is m × k and `weight` is k × n, all
-        // row-major with the strides given.
+        // row-major.
         unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                out.as_mut_ptr(),
-                1,
-                n as isize,
+            multiply(
+                (m, n, k),
+                Strided::rows(out.as_mut_ptr(), n),
                 self.bias.is_some(),
-                x.as_ptr(),
-                1,
-                k as isize,
-                self.weight.as_ptr(),
-                1,
-                n as isize,
+                Strided::rows(x.as_ptr(), k),
+                Strided::rows(self.weight.as_ptr(), n),
                 1.0,
-                1.0,
-                false,
-                false,
-                false,
                 parallelism,
             );
         }

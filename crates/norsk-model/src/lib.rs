@@ -12,6 +12,7 @@ mod float_linear;
 mod heads;
 mod layer_norm;
 mod precision;
+mod product;
 mod quantized;
 mod rows;
 #[cfg(test)]
