@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 use norsk::bench::{fp32_peak_gflops, peak_rss_mb, BenchModel, Latencies, Task};
+use norsk::profile::OpProfile;
 use norsk::{NerOptions, NerPipeline, Precision};
 use norsk_io::{read_jsonl, read_text_file};
 use serde_json::{json, Value};
@@ -62,6 +63,11 @@ pub struct BenchArgs {
     /// Timed runs per configuration.
     #[arg(long, default_value_t = 10)]
     iters: usize,
+
+    /// Also time each op of the model (embeddings, qkv, attention, …) and
+    /// report milliseconds per pass and share of the pass, op by op.
+    #[arg(long)]
+    profile: bool,
 
     /// Output format: a table, or JSON (one record per configuration).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
@@ -134,10 +140,16 @@ fn without_options(args: impl Iterator<Item = String>, names: &[&str]) -> Vec<St
 
 fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    let profile = OpProfile::new();
+    if args.profile {
+        profile.install().context("cannot time ops")?;
+    }
     let mut records = Vec::new();
     for &precision in &args.precision {
         if let Some(corpus) = &args.corpus {
-            records.extend(measure_corpus(args, &dir, corpus, precision, threads)?);
+            records.extend(measure_corpus(
+                args, &dir, corpus, precision, threads, &profile,
+            )?);
             continue;
         }
         let model = BenchModel::load(&dir, args.task, precision)
@@ -153,10 +165,12 @@ fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
                     "{} {precision} batch {batch} × {seq} tokens, {threads} threads",
                     args.task
                 ));
-                let latencies = model.measure(&rows, args.warmup, args.iters)?;
+                model.measure(&rows, args.warmup, 0)?;
+                profile.take();
+                let latencies = model.measure(&rows, 0, args.iters)?;
                 let tokens: usize = rows.iter().map(Vec::len).sum();
                 let flops = model.flops(batch, seq);
-                records.push(record(
+                let mut r = record(
                     args,
                     precision,
                     batch,
@@ -165,7 +179,9 @@ fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
                     tokens,
                     &latencies,
                     Some(flops),
-                ));
+                );
+                add_ops(&mut r, &profile, &latencies);
+                records.push(r);
             }
         }
     }
@@ -180,6 +196,7 @@ fn measure_corpus(
     corpus: &std::path::Path,
     precision: Precision,
     threads: usize,
+    profile: &OpProfile,
 ) -> anyhow::Result<Vec<Value>> {
     if args.task != Task::Ner {
         bail!("--corpus measures the NER pipeline: use --task ner");
@@ -196,6 +213,7 @@ fn measure_corpus(
         for chunk in refs.chunks(batch).take(args.warmup) {
             pipeline.tag_batch(chunk, &options)?;
         }
+        profile.take();
         let mut latencies = Vec::new();
         let (mut tokenize, mut model_time, mut decode, mut tokens) = (0.0, 0.0, 0.0, 0usize);
         for round in 0..args.iters.max(1) {
@@ -231,6 +249,7 @@ fn measure_corpus(
         r["tokenize_s"] = json!(tokenize / rounds);
         r["model_s"] = json!(model_time / rounds);
         r["decode_s"] = json!(decode / rounds);
+        add_ops(&mut r, profile, &Latencies(vec![total * 1e3 / rounds]));
         records.push(r);
     }
     Ok(records)
@@ -271,6 +290,31 @@ fn record(
         r["fp32_peak"] = json!(how);
     }
     r
+}
+
+/// Adds the ops' times per pass (`latencies` has one entry per pass) to the
+/// record, slowest first, with what no op accounts for as `other`; nothing
+/// when no op was timed.
+fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies) {
+    let times = profile.take();
+    if times.is_empty() {
+        return;
+    }
+    let passes = latencies.0.len().max(1) as f64;
+    let pass_ms = latencies.mean();
+    let mut ops: Vec<(&str, f64, f64)> = times
+        .iter()
+        .map(|(&op, t)| (op, t.calls as f64 / passes, t.seconds * 1e3 / passes))
+        .collect();
+    let timed: f64 = ops.iter().map(|&(_, _, ms)| ms).sum();
+    ops.sort_by(|a, b| b.2.total_cmp(&a.2));
+    ops.push(("other", 0.0, (pass_ms - timed).max(0.0)));
+    record["ops"] = ops
+        .into_iter()
+        .map(|(op, calls, ms)| {
+            json!({"op": op, "calls_per_pass": calls, "ms_per_pass": ms, "share": ms / pass_ms})
+        })
+        .collect();
 }
 
 fn print_table(records: &[Value]) {
@@ -316,6 +360,16 @@ fn print_table(records: &[Value]) {
                 num("tokenize_s"),
                 num("model_s"),
                 num("decode_s")
+            );
+        }
+        for op in r["ops"].as_array().into_iter().flatten() {
+            let num = |k: &str| op[k].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "          {:<14} {:>9.2} ms/pass {:>6.1} %  ({} calls)",
+                op["op"].as_str().unwrap_or("?"),
+                num("ms_per_pass"),
+                num("share") * 100.0,
+                num("calls_per_pass")
             );
         }
     }

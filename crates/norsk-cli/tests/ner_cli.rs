@@ -338,6 +338,52 @@ fn bench_reports_one_record_per_configuration() {
 }
 
 #[test]
+fn bench_profile_times_every_op_of_each_layer() {
+    let model = fixture("tiny-ner");
+    let out = norsk(
+        &[
+            "bench",
+            "--model",
+            model.to_str().unwrap(),
+            "--batch-sizes",
+            "2",
+            "--seq-lens",
+            "16",
+            "--threads",
+            "1",
+            "--warmup",
+            "1",
+            "--iters",
+            "3",
+            "--profile",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let layers = config["num_hidden_layers"].as_f64().unwrap();
+    let ops = records[0]["ops"].as_array().expect("ops in the record");
+    let calls = |name: &str| {
+        ops.iter()
+            .find(|o| o["op"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {ops:?}"))["calls_per_pass"]
+            .as_f64()
+            .unwrap()
+    };
+    for op in ["qkv", "attention", "attention-out", "ffn-in", "ffn-out"] {
+        assert_eq!(calls(op), layers, "{op}");
+    }
+    assert_eq!(calls("layer-norm"), 2.0 * layers);
+    assert_eq!(calls("embeddings"), 1.0);
+    let share: f64 = ops.iter().map(|o| o["share"].as_f64().unwrap()).sum();
+    assert!((share - 1.0).abs() < 0.05, "shares add up to {share}");
+}
+
+#[test]
 fn the_shipped_model_tags_the_sample_article_with_no_flags() {
     let article = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/artikkel.txt");
     let text = std::fs::read_to_string(&article).unwrap();

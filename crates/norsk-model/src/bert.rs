@@ -255,6 +255,7 @@ impl Embeddings {
         input: &EncoderInput,
         dropout: Option<&mut Dropout>,
     ) -> candle_core::Result<Tensor> {
+        let _op = tracing::trace_span!("embeddings").entered();
         let (_, seq) = input.input_ids.dims2()?;
         let positions = Tensor::arange(0u32, seq as u32, input.input_ids.device())?;
         let words = self.word.forward(&input.input_ids)?;
@@ -364,6 +365,7 @@ impl Attention {
 
     /// Query, key and value, each `[batch, heads, seq, head_dim]`, contiguous.
     fn project(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let _op = tracing::trace_span!("qkv").entered();
         let (b, t, _) = x.dims3()?;
         match &self.projection {
             Projection::Fused(qkv) => {
@@ -400,11 +402,16 @@ impl Attention {
     ) -> candle_core::Result<Tensor> {
         let context = match (&self.projection, &dropout, x.dtype()) {
             (Projection::Fused(qkv), None, DType::F32) => {
-                FusedAttention::new(self.heads, self.head_dim).forward(&qkv.forward(x)?, mask)?
+                let qkv = tracing::trace_span!("qkv").in_scope(|| qkv.forward(x))?;
+                let _op = tracing::trace_span!("attention").entered();
+                FusedAttention::new(self.heads, self.head_dim).forward(&qkv, mask)?
             }
             _ => self.composed(x, mask, dropout.as_deref_mut())?,
         };
-        let out = drop_hidden(self.output.forward(&context)?, dropout)?;
+        let out =
+            tracing::trace_span!("attention-out").in_scope(|| self.output.forward(&context))?;
+        let out = drop_hidden(out, dropout)?;
+        let _op = tracing::trace_span!("layer-norm").entered();
         self.norm.forward_residual(&out, x)
     }
 
@@ -418,6 +425,7 @@ impl Attention {
     ) -> candle_core::Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let (q, k, v) = self.project(x)?;
+        let _op = tracing::trace_span!("attention").entered();
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
         let probs = match dropout {
@@ -473,8 +481,10 @@ impl FeedForward {
     }
 
     fn forward(&self, x: &Tensor, dropout: Option<&mut Dropout>) -> candle_core::Result<Tensor> {
-        let hidden = self.intermediate.forward(x)?;
-        let out = drop_hidden(self.output.forward(&hidden)?, dropout)?;
+        let hidden = tracing::trace_span!("ffn-in").in_scope(|| self.intermediate.forward(x))?;
+        let out = tracing::trace_span!("ffn-out").in_scope(|| self.output.forward(&hidden))?;
+        let out = drop_hidden(out, dropout)?;
+        let _op = tracing::trace_span!("layer-norm").entered();
         self.norm.forward_residual(&out, x)
     }
 }
@@ -625,6 +635,7 @@ impl BertEncoder {
 
     /// BERT's pooled output: `tanh(dense(hidden[:, 0]))`.
     pub fn pool(&self, hidden: &Tensor) -> Result<Tensor, ModelError> {
+        let _op = tracing::trace_span!("head").entered();
         let pooler = self.pooler.as_ref().ok_or_else(|| {
             ModelError::Shape("the weights have no pooler (bert.pooler.dense)".into())
         })?;

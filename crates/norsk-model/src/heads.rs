@@ -100,6 +100,7 @@ impl TokenClassifier {
     /// Logits `[batch, seq, labels]`, always f32.
     pub fn forward(&self, input: &EncoderInput) -> Result<Tensor, ModelError> {
         let hidden = self.inner.encoder.forward(input)?;
+        let _op = tracing::trace_span!("head").entered();
         let logits = self.inner.classifier.forward(&hidden)?;
         Ok(logits.to_dtype(candle_core::DType::F32)?)
     }
@@ -175,6 +176,7 @@ impl SequenceClassifier {
     pub fn forward(&self, input: &EncoderInput) -> Result<Tensor, ModelError> {
         let hidden = self.inner.encoder.forward(input)?;
         let pooled = self.inner.encoder.pool(&hidden)?;
+        let _op = tracing::trace_span!("head").entered();
         let logits = self.inner.classifier.forward(&pooled)?;
         Ok(logits.to_dtype(candle_core::DType::F32)?)
     }

@@ -19,6 +19,7 @@ pub mod bench;
 mod classify;
 mod error;
 mod ner;
+pub mod profile;
 mod source;
 
 pub use classify::{
