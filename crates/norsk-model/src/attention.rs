@@ -16,6 +16,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::fast_math;
 use crate::product::{multiply, Strided};
 
 /// Self-attention over a fused query/key/value projection.
@@ -93,19 +94,15 @@ impl FusedAttention {
     }
 }
 
-/// `softmax(scores + mask)` in place.
+/// `softmax(scores + mask)` in place, with the vectorizable `exp`.
 fn softmax_masked(scores: &mut [f32], mask: &[f32]) {
     let mut max = f32::NEG_INFINITY;
     for (s, m) in scores.iter_mut().zip(mask) {
         *s += m;
         max = max.max(*s);
     }
-    let mut sum = 0f32;
-    for s in scores.iter_mut() {
-        *s = (*s - max).exp();
-        sum += *s;
-    }
-    let inv = 1.0 / sum;
+    fast_math::map_in_place(scores, |s| fast_math::exp(s - max));
+    let inv = 1.0 / fast_math::sum(scores);
     scores.iter_mut().for_each(|s| *s *= inv);
 }
 

@@ -273,13 +273,14 @@ enum Dense {
     Candle(Linear, Option<HiddenAct>),
     /// f32 inference: bias and activation fused into the product.
     Float(FloatLinear),
-    Int8(QuantizedLinear, Option<HiddenAct>),
+    /// int8 inference: bias and activation applied by the product's tasks.
+    Int8(QuantizedLinear),
 }
 
 impl Dense {
     fn new(linear: Linear, mode: Mode, activation: Option<HiddenAct>) -> candle_core::Result<Self> {
         Ok(match mode {
-            Mode::Int8 => Dense::Int8(QuantizedLinear::from_linear(&linear)?, activation),
+            Mode::Int8 => Dense::Int8(QuantizedLinear::from_linear(&linear, activation)?),
             Mode::Inference if linear.weight().dtype() == DType::F32 => {
                 Dense::Float(FloatLinear::from_linear(&linear, activation)?)
             }
@@ -302,8 +303,8 @@ impl Module for Dense {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (y, act) = match self {
             Dense::Float(linear) => return linear.forward(x),
+            Dense::Int8(linear) => return linear.forward(x),
             Dense::Candle(linear, act) => (linear.forward(x)?, act),
-            Dense::Int8(linear, act) => (linear.forward(x)?, act),
         };
         match act {
             None => Ok(y),

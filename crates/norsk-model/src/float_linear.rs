@@ -11,6 +11,7 @@ use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
 
+use crate::fast_math;
 use crate::product::{multiply, Strided};
 use crate::rows::map_rows;
 use crate::HiddenAct;
@@ -93,22 +94,11 @@ impl FloatLinear {
     }
 }
 
-/// Applies `act` in place, on rayon's threads for large buffers; the
-/// formulas are candle's own, so results match its ops.
+/// Applies `act` in place, on rayon's threads.
 fn activate(values: &mut [f32], act: HiddenAct) {
-    let f: fn(f32) -> f32 = match act {
-        HiddenAct::Gelu => |v| {
-            (candle_core::cpu::erf::erf_f32(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * v
-        },
-        HiddenAct::GeluNew => |v| {
-            const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
-            0.5 * v * (1.0 + f32::tanh(SQRT_TWO_OVER_PI * v * (1.0 + 0.044715 * v * v)))
-        },
-        HiddenAct::Relu => |v| v.max(0.0),
-    };
     values
         .par_chunks_mut(ACTIVATION_CHUNK)
-        .for_each(|chunk| chunk.iter_mut().for_each(|v| *v = f(*v)));
+        .for_each(|chunk| fast_math::activate(chunk, act));
 }
 
 impl CustomOp1 for FloatLinear {

@@ -8,6 +8,7 @@ mod attention;
 mod bert;
 mod config;
 mod error;
+mod fast_math;
 mod float_linear;
 mod heads;
 mod layer_norm;

@@ -20,7 +20,9 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
 
+use crate::fast_math;
 use crate::rows::map_rows;
+use crate::HiddenAct;
 
 /// Output columns per packed panel.
 const NR: usize = 16;
@@ -33,8 +35,9 @@ const WEIGHT_MAX: f32 = 63.0;
 /// Rows handed to one worker at a time.
 const ROWS_PER_TASK: usize = 16 * MR;
 
-/// A linear layer `y = x Wᵀ + b` with int8 weights and dynamically
-/// quantized activations.
+/// A linear layer `y = act(x Wᵀ + b)` with int8 weights and dynamically
+/// quantized activations; the activation is applied by each task to its own
+/// rows while they are in cache.
 pub struct QuantizedLinear {
     /// `[panels][k / KG][NR][KG]` weights, zero beyond the real columns and
     /// inputs.
@@ -44,13 +47,18 @@ pub struct QuantizedLinear {
     /// `Σ_k q_w` per output column, for the activations' zero point.
     col_sums: Vec<i32>,
     bias: Option<Vec<f32>>,
+    activation: Option<HiddenAct>,
     in_features: usize,
     out_features: usize,
 }
 
 impl QuantizedLinear {
-    /// Quantizes a linear layer's weights (`[out, in]`) and keeps its bias.
-    pub fn from_linear(linear: &Linear) -> candle_core::Result<Self> {
+    /// Quantizes a linear layer's weights (`[out, in]`) and keeps its bias;
+    /// `activation` is applied to its output.
+    pub fn from_linear(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+    ) -> candle_core::Result<Self> {
         let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
         let (out_features, in_features) = weight.dims2()?;
         let rows = weight.to_vec2::<f32>()?;
@@ -81,12 +89,13 @@ impl QuantizedLinear {
             scales,
             col_sums,
             bias,
+            activation,
             in_features,
             out_features,
         })
     }
 
-    /// `x Wᵀ + b` for f32 `x` of shape `[..., in]`.
+    /// `act(x Wᵀ + b)` for f32 `x` of shape `[..., in]`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         x.contiguous()?.apply_op1_no_bwd(self)
     }
@@ -97,7 +106,12 @@ impl QuantizedLinear {
         let n = self.out_features;
         out.par_chunks_mut(ROWS_PER_TASK * n)
             .zip(x.par_chunks(ROWS_PER_TASK * k))
-            .for_each(|(out, x)| self.rows(x, out));
+            .for_each(|(out, x)| {
+                self.rows(x, out);
+                if let Some(act) = self.activation {
+                    fast_math::activate(out, act);
+                }
+            });
     }
 
     /// Quantizes a block of rows and multiplies it panel by panel.
@@ -284,7 +298,7 @@ mod tests {
             let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
                 .unwrap();
             let want = layer.forward(&x).unwrap();
-            let got = QuantizedLinear::from_linear(&layer)
+            let got = QuantizedLinear::from_linear(&layer, None)
                 .unwrap()
                 .forward(&x)
                 .unwrap();
@@ -294,6 +308,14 @@ mod tests {
             let bound = 0.02 * k as f32;
             assert!(err < bound, "m={m} k={k} n={n}: max error {err} ≥ {bound}");
             assert!(err > 0.0, "quantization should not be exact");
+            let activated = QuantizedLinear::from_linear(&layer, Some(HiddenAct::Relu))
+                .unwrap()
+                .forward(&x)
+                .unwrap();
+            assert_eq!(
+                test_util::max_abs_diff(&activated, &got.relu().unwrap()),
+                0.0
+            );
         }
     }
 
