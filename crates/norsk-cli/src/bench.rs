@@ -180,7 +180,7 @@ fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
                     &latencies,
                     Some(flops),
                 );
-                add_ops(&mut r, &profile, &latencies);
+                add_ops(&mut r, &profile, &latencies, &model.op_flops(batch, seq));
                 records.push(r);
             }
         }
@@ -249,7 +249,7 @@ fn measure_corpus(
         r["tokenize_s"] = json!(tokenize / rounds);
         r["model_s"] = json!(model_time / rounds);
         r["decode_s"] = json!(decode / rounds);
-        add_ops(&mut r, profile, &Latencies(vec![total * 1e3 / rounds]));
+        add_ops(&mut r, profile, &Latencies(vec![total * 1e3 / rounds]), &[]);
         records.push(r);
     }
     Ok(records)
@@ -293,9 +293,10 @@ fn record(
 }
 
 /// Adds the ops' times per pass (`latencies` has one entry per pass) to the
-/// record, slowest first, with what no op accounts for as `other`; nothing
-/// when no op was timed.
-fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies) {
+/// record, slowest first, with what no op accounts for as `other`, and the
+/// GFLOP/s of the ops whose FLOPs per pass `flops` gives; nothing when no op
+/// was timed.
+fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies, flops: &[(&str, f64)]) {
     let times = profile.take();
     if times.is_empty() {
         return;
@@ -312,7 +313,11 @@ fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies) {
     record["ops"] = ops
         .into_iter()
         .map(|(op, calls, ms)| {
-            json!({"op": op, "calls_per_pass": calls, "ms_per_pass": ms, "share": ms / pass_ms})
+            let mut r = json!({"op": op, "calls_per_pass": calls, "ms_per_pass": ms, "share": ms / pass_ms});
+            if let Some((_, f)) = flops.iter().find(|(name, f)| *name == op && *f > 0.0) {
+                r["gflops"] = json!(f / ms / 1e6);
+            }
+            r
         })
         .collect();
 }
@@ -364,8 +369,12 @@ fn print_table(records: &[Value]) {
         }
         for op in r["ops"].as_array().into_iter().flatten() {
             let num = |k: &str| op[k].as_f64().unwrap_or(f64::NAN);
+            let gflops = match op["gflops"].as_f64() {
+                Some(g) => format!("{g:>6.1} GFLOP/s"),
+                None => String::new(),
+            };
             println!(
-                "          {:<14} {:>9.2} ms/pass {:>6.1} %  ({} calls)",
+                "          {:<14} {:>9.2} ms/pass {:>6.1} %  {:>4} calls {gflops}",
                 op["op"].as_str().unwrap_or("?"),
                 num("ms_per_pass"),
                 num("share") * 100.0,

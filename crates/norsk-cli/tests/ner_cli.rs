@@ -378,6 +378,8 @@ fn bench_profile_times_every_op_of_each_layer() {
         assert_eq!(calls(op), layers, "{op}");
     }
     assert_eq!(calls("layer-norm"), 2.0 * layers);
+    let qkv = ops.iter().find(|o| o["op"] == "qkv").unwrap();
+    assert!(qkv["gflops"].as_f64().unwrap() > 0.0, "{qkv}");
     assert_eq!(calls("embeddings"), 1.0);
     let share: f64 = ops.iter().map(|o| o["share"].as_f64().unwrap()).sum();
     assert!((share - 1.0).abs() < 0.05, "shares add up to {share}");

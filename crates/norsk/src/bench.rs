@@ -190,20 +190,35 @@ impl BenchModel {
     /// attention products and the feed-forward layers of every layer, plus
     /// the head; embeddings, norms and softmax are left out.
     pub fn flops(&self, batch: usize, seq_len: usize) -> f64 {
+        self.op_flops(batch, seq_len).iter().map(|(_, f)| f).sum()
+    }
+
+    /// [`BenchModel::flops`] op by op, named as the model's profiling spans
+    /// are (see [`crate::profile`]): `qkv`, `attention` (the two attention
+    /// products), `attention-out`, `ffn-in`, `ffn-out` (all layers
+    /// together) and `head`.
+    pub fn op_flops(&self, batch: usize, seq_len: usize) -> [(&'static str, f64); 6] {
         let c = &self.config;
         let (h, f, t) = (
             c.hidden_size as f64,
             c.intermediate_size as f64,
             seq_len as f64,
         );
-        let per_layer = 2.0 * t * (4.0 * h * h + 2.0 * h * f) + 2.0 * 2.0 * t * t * h;
         let labels = c.id2label.as_ref().map_or(0, |m| m.len()) as f64;
         let head = match self.forward {
             Forward::Ner(_) => 2.0 * t * h * labels,
             Forward::Classify(_) => 2.0 * (h * h + h * labels),
             Forward::Encoder(_) => 0.0,
         };
-        batch as f64 * (c.num_hidden_layers as f64 * per_layer + head)
+        let layers = batch as f64 * c.num_hidden_layers as f64;
+        [
+            ("qkv", layers * 2.0 * t * h * 3.0 * h),
+            ("attention", layers * 2.0 * 2.0 * t * t * h),
+            ("attention-out", layers * 2.0 * t * h * h),
+            ("ffn-in", layers * 2.0 * t * h * f),
+            ("ffn-out", layers * 2.0 * t * f * h),
+            ("head", batch as f64 * head),
+        ]
     }
 }
 
