@@ -382,7 +382,12 @@ fn print_table(records: &[Value]) {
             );
         }
     }
-    if let Some(how) = records.iter().find_map(|r| r["fp32_peak"].as_str()) {
+    let mut peaks: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["fp32_peak"].as_str())
+        .collect();
+    peaks.dedup();
+    for how in peaks {
         println!("fp32 peak: {how}");
     }
 }
