@@ -249,7 +249,9 @@ fn measure_corpus(
         r["tokenize_s"] = json!(tokenize / rounds);
         r["model_s"] = json!(model_time / rounds);
         r["decode_s"] = json!(decode / rounds);
-        add_ops(&mut r, profile, &Latencies(vec![total * 1e3 / rounds]), &[]);
+        // A pass here is one round over the corpus.
+        let rounds_ms = Latencies(vec![total * 1e3 / rounds; args.iters.max(1)]);
+        add_ops(&mut r, profile, &rounds_ms, &[]);
         records.push(r);
     }
     Ok(records)

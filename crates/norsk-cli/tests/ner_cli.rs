@@ -292,31 +292,30 @@ fn eval_ner_scores_tagged_sentences() {
     assert!(stderr(&out).contains("dev.tsv"), "{}", stderr(&out));
 }
 
+/// `norsk bench` on the tiny NER fixture, 16-token rows, one thread, JSON
+/// out, with `extra` options; its records.
+fn bench_records(extra: &[&str]) -> Vec<Value> {
+    let model = fixture("tiny-ner");
+    let mut args = vec![
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "--seq-lens",
+        "16",
+        "--threads",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = norsk(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
 #[test]
 fn bench_reports_one_record_per_configuration() {
-    let model = fixture("tiny-ner");
-    let out = norsk(
-        &[
-            "bench",
-            "--model",
-            model.to_str().unwrap(),
-            "--batch-sizes",
-            "1,2",
-            "--seq-lens",
-            "16",
-            "--threads",
-            "1",
-            "--warmup",
-            "0",
-            "--iters",
-            "2",
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let records: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let records = bench_records(&["--batch-sizes", "1,2", "--warmup", "0", "--iters", "2"]);
     assert_eq!(records.len(), 2);
     for (r, batch) in records.iter().zip([1, 2]) {
         assert_eq!(r["batch_size"], batch);
@@ -334,37 +333,25 @@ fn bench_reports_one_record_per_configuration() {
         ] {
             assert!(r[key].as_f64().unwrap() > 0.0, "{key} in {r}");
         }
+        assert!(r.get("ops").is_none(), "ops only with --profile");
     }
 }
 
 #[test]
 fn bench_profile_times_every_op_of_each_layer() {
-    let model = fixture("tiny-ner");
-    let out = norsk(
-        &[
-            "bench",
-            "--model",
-            model.to_str().unwrap(),
-            "--batch-sizes",
-            "2",
-            "--seq-lens",
-            "16",
-            "--threads",
-            "1",
-            "--warmup",
-            "1",
-            "--iters",
-            "3",
-            "--profile",
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let records: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
-    let config: Value =
-        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let records = bench_records(&[
+        "--batch-sizes",
+        "2",
+        "--warmup",
+        "1",
+        "--iters",
+        "3",
+        "--profile",
+    ]);
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tiny-ner").join("config.json")).unwrap(),
+    )
+    .unwrap();
     let layers = config["num_hidden_layers"].as_f64().unwrap();
     let ops = records[0]["ops"].as_array().expect("ops in the record");
     let calls = |name: &str| {
@@ -378,9 +365,9 @@ fn bench_profile_times_every_op_of_each_layer() {
         assert_eq!(calls(op), layers, "{op}");
     }
     assert_eq!(calls("layer-norm"), 2.0 * layers);
+    assert_eq!(calls("embeddings"), 1.0);
     let qkv = ops.iter().find(|o| o["op"] == "qkv").unwrap();
     assert!(qkv["gflops"].as_f64().unwrap() > 0.0, "{qkv}");
-    assert_eq!(calls("embeddings"), 1.0);
     let share: f64 = ops.iter().map(|o| o["share"].as_f64().unwrap()).sum();
     assert!((share - 1.0).abs() < 0.05, "shares add up to {share}");
 }
