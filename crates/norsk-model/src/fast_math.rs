@@ -11,8 +11,9 @@
 
 use crate::HiddenAct;
 
-/// `eˣ`; inputs below −87.3 give at most 2⁻¹²⁶ instead of 0 (softmax rows and
-/// masks never notice), inputs above 88.3 give 2¹²⁷·e^… ≈ 3·10³⁸.
+/// `eˣ`, with the input clamped to `[-87.3, 88.3]`: below, the result is
+/// about 1.2·10⁻³⁸ instead of 0 (softmax rows and masks never notice);
+/// above, about 2·10³⁸ instead of infinity (softmax inputs are ≤ 0).
 #[inline(always)]
 pub(crate) fn exp(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
