@@ -1,4 +1,5 @@
-//! f32 linear layers for inference on the `gemm` crate, with the bias and the activation applied in the same op.
+//! f32 linear layers for inference on the `gemm` crate, with the bias and
+//! the activation applied in the same op.
 //!
 //! candle's `Linear` multiplies into a zeroed buffer, then adds the bias into
 //! a second buffer, and an activation makes a third. Here the weights are

@@ -183,9 +183,9 @@ pub struct Trainer {
     started: Instant,
     /// Bytes of each base tensor as stored (for a shared-shard index).
     base_bytes: HashMap<String, usize>,
-    /// With frozen layers: the base encoder in the inference layout (fused
-    /// products and attention), which computes the frozen layers' outputs
-    /// once, faster than the training layout would.
+    /// With frozen layers: the base's embeddings and frozen layers in the
+    /// inference layout (fused products and attention), which compute their
+    /// outputs once, faster than the training layout would.
     frozen_encoder: Option<BertEncoder>,
 }
 
@@ -230,11 +230,16 @@ impl Trainer {
             .collect();
         let frozen_encoder = match config.freeze_layers {
             0 => None,
-            _ => {
+            frozen => {
+                // Only the frozen bottom: the layers above it are never run here.
+                let bottom = BertConfig {
+                    num_hidden_layers: frozen.min(bert_config.num_hidden_layers),
+                    ..bert_config.clone()
+                };
                 let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
                 Some(BertEncoder::load_with(
                     vb.pp("bert"),
-                    &bert_config,
+                    &bottom,
                     Mode::Inference,
                 )?)
             }
