@@ -1,12 +1,13 @@
 //! Classification matches transformers' `text-classification` and
 //! `zero-shot-classification` pipelines on the tiny fixture models
 //! (`tests/fixtures/{cls,zeroshot}_reference.json`), and long articles are
-//! classified as a whole.
+//! classified as a whole, with their title in every window.
 
 mod common;
 
 use common::{fixture, reference, u32s};
-use norsk::{Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier};
+use norsk::{Article, Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier};
+use norsk_tokens::{TextTokenizer, WindowPlan};
 use serde_json::Value;
 
 const TOLERANCE: f32 = 1e-4;
@@ -151,4 +152,113 @@ fn a_model_without_entailment_label_is_refused_for_zero_shot() {
         .err()
         .expect("tiny-cls is no NLI model");
     assert!(error.to_string().contains("entailment"), "{error}");
+}
+
+#[test]
+fn a_title_begins_every_window() {
+    let tokenizer = TextTokenizer::from_dir(&fixture("tiny-cls")).unwrap();
+    let body =
+        "Equinor og DNB kjøpte aksjer i Telenor i fjor, melder Dagens Næringsliv. ".repeat(20);
+    let plan = WindowPlan {
+        max_len: 32,
+        stride: Some(8),
+    };
+    for title in ["Rosenborg slo Molde", &"Lang tittel om Tromsø ".repeat(10)] {
+        let text = format!("{title}. {body}");
+        let head = title.len() + 2;
+        let whole = tokenizer.encode(&text).unwrap();
+        let text_tokens: Vec<usize> = (0..whole.len()).filter(|&i| !whole.special[i]).collect();
+        let in_head = |i: &&usize| whole.offsets[**i].0 < head;
+        let head_ids: Vec<u32> = text_tokens
+            .iter()
+            .filter(in_head)
+            .take((32 - 2) / 2)
+            .map(|&i| whole.ids[i])
+            .collect();
+        let windows = tokenizer.headed_windows(&text, head, plan).unwrap();
+        assert!(windows.len() > 2, "{title}: {} windows", windows.len());
+        let mut covered = std::collections::BTreeSet::new();
+        for window in &windows {
+            assert!(window.len() <= 32);
+            assert_eq!(&window.ids[1..=head_ids.len()], head_ids, "{title}");
+            for (&(start, end), &special) in window.offsets.iter().zip(&window.special) {
+                if !special {
+                    assert!(text.is_char_boundary(start) && end <= text.len());
+                    covered.insert((start, end));
+                }
+            }
+        }
+        let all: std::collections::BTreeSet<_> =
+            text_tokens.iter().map(|&i| whole.offsets[i]).collect();
+        let head_cut = text_tokens.iter().filter(in_head).count() > head_ids.len();
+        if head_cut {
+            assert!(
+                covered.is_subset(&all),
+                "{title}: only the cut title is left out"
+            );
+        } else {
+            assert_eq!(
+                covered, all,
+                "{title}: every token of the text is in some window"
+            );
+        }
+        let first = tokenizer
+            .windows(
+                &text,
+                WindowPlan {
+                    stride: None,
+                    ..plan
+                },
+            )
+            .unwrap();
+        assert_eq!(first.len(), 1);
+        if !head_cut {
+            assert_eq!(windows[0], first[0], "the first window is plain truncation");
+        }
+    }
+}
+
+#[test]
+fn a_title_is_read_with_every_window_of_a_long_article() {
+    let model = Classifier::load(&fixture("tiny-cls"), Precision::F32).unwrap();
+    let title = "Rosenborg slo Molde 3-1 på Lerkendal";
+    let long = "Det Norske Teatret set opp ei ny framsyning. ".repeat(60);
+    let short = "Equinor og DNB kjøpte aksjer.";
+    let truncate = ClassifyOptions {
+        truncate: true,
+        ..ClassifyOptions::default()
+    };
+    let pooled = ClassifyOptions::default();
+    let titled = |text| Article {
+        title: Some(title),
+        text,
+    };
+    let joined = |text: &str| format!("{title}. {text}");
+    let classify =
+        |articles: &[Article], options| model.classify_articles(articles, options).unwrap();
+    let plain = |text: &str, options| model.classify_batch(&[text], options).unwrap();
+    assert_eq!(
+        classify(&[titled(long.as_str())], &truncate),
+        plain(&joined(&long), &truncate),
+        "the first window is the joined text's"
+    );
+    assert_ne!(
+        classify(&[titled(long.as_str())], &pooled),
+        plain(&joined(&long), &pooled),
+        "the title is in every window, not only the first"
+    );
+    assert_eq!(
+        classify(&[titled(short)], &pooled),
+        plain(&joined(short), &pooled),
+        "one window: the same as the joined text"
+    );
+    let empty_title = Article {
+        title: Some(" "),
+        text: short,
+    };
+    assert_eq!(
+        classify(&[empty_title], &pooled),
+        plain(short, &pooled),
+        "an empty title is no title"
+    );
 }

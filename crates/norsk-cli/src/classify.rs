@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use norsk::{
-    Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier,
+    Article, Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier,
     DEFAULT_HYPOTHESIS_TEMPLATE,
 };
 use norsk_io::Record;
@@ -53,6 +53,13 @@ pub struct ClassifyArgs {
     /// default all windows are pooled.
     #[arg(long)]
     truncate: bool,
+
+    /// The field or column holding a headline or title: it is put in front
+    /// of the text (`"{title}. {text}"`) and begins every window of a long
+    /// article, as the shipped topic model was trained. Records without it
+    /// are read as text alone.
+    #[arg(long, value_name = "FIELD")]
+    title_field: Option<String>,
 
     /// Write here instead of stdout; lines are written whole, so a crash
     /// leaves no half record.
@@ -131,9 +138,9 @@ impl Scorer {
         })
     }
 
-    fn score(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<Prediction>>> {
+    fn score(&self, articles: &[Article]) -> anyhow::Result<Vec<Vec<Prediction>>> {
         Ok(match self {
-            Scorer::Supervised(model, options) => model.classify_batch(texts, options)?,
+            Scorer::Supervised(model, options) => model.classify_articles(articles, options)?,
             Scorer::ZeroShot {
                 model,
                 labels,
@@ -142,8 +149,10 @@ impl Scorer {
                 batch_size,
                 top_k,
             } => {
+                let joined: Vec<_> = articles.iter().map(|a| a.joined().0).collect();
+                let texts: Vec<&str> = joined.iter().map(AsRef::as_ref).collect();
                 let mut out =
-                    model.classify_batch(texts, labels, template, *multi_label, *batch_size)?;
+                    model.classify_batch(&texts, labels, template, *multi_label, *batch_size)?;
                 for predictions in &mut out {
                     predictions.truncate(top_k.unwrap_or(predictions.len()));
                 }
@@ -174,8 +183,18 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             .iter()
             .filter(|r| !done.contains(&id_key(&r.id)))
             .collect();
-        let texts: Vec<&str> = todo.iter().filter_map(|r| usable_text(r).ok()).collect();
-        let mut scored = scorer.score(&texts)?.into_iter();
+        let articles: Vec<Article> = todo
+            .iter()
+            .filter_map(|r| {
+                let text = usable_text(r).ok()?;
+                let title = args
+                    .title_field
+                    .as_ref()
+                    .and_then(|f| r.extra.get(f)?.as_str());
+                Some(Article { title, text })
+            })
+            .collect();
+        let mut scored = scorer.score(&articles)?.into_iter();
         let mut lines = String::new();
         for record in &todo {
             let line = match usable_text(record) {

@@ -6,8 +6,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
-    classification_report, evaluate, Aggregation, Classifier, ClassifyOptions, Mode, NerOptions,
-    NerPipeline, Precision, Report,
+    classification_report, evaluate, Aggregation, Article, Classifier, ClassifyOptions, Mode,
+    NerOptions, NerPipeline, Precision, Report,
 };
 use norsk_io::{read_labelled, read_tagged};
 use serde_json::json;
@@ -47,7 +47,8 @@ struct EvalClassifyArgs {
     label_field: String,
 
     /// A field put in front of the text (e.g. a title), joined by ". ", as
-    /// in `norsk train classify --prefix-field`.
+    /// in `norsk train classify --prefix-field`; it begins every window of a
+    /// long text.
     #[arg(long)]
     prefix_field: Option<String>,
 
@@ -202,22 +203,48 @@ fn print_report(default: &Report, strict: &Report) {
     }
 }
 
-/// Labelled examples of a file (see [`read_labelled`]), each text preceded
-/// by its `prefix` field when one is named; an error when none is left.
+/// One labelled example: its title (from `--prefix-field`), text and label.
+pub struct Labelled {
+    pub title: Option<String>,
+    pub text: String,
+    pub label: String,
+}
+
+impl Labelled {
+    /// The example as the classifier reads it.
+    pub fn article(&self) -> Article<'_> {
+        Article {
+            title: self.title.as_deref(),
+            text: &self.text,
+        }
+    }
+}
+
+/// Labelled examples of a file (see [`read_labelled`]), each with its
+/// `prefix` field as title when one is named; an error when none is left.
 pub fn load_labelled(
     path: &std::path::Path,
     text_field: &str,
     label_field: &str,
     prefix: Option<&str>,
     filters: &[(String, String)],
-) -> anyhow::Result<Vec<(String, String)>> {
-    let mut examples = read_labelled(path, text_field, label_field, filters)?;
-    if let Some(prefix) = prefix {
-        let titles = read_labelled(path, prefix, label_field, filters)?;
-        for ((text, _), (title, _)) in examples.iter_mut().zip(titles) {
-            *text = format!("{title}. {text}");
-        }
-    }
+) -> anyhow::Result<Vec<Labelled>> {
+    let examples = read_labelled(path, text_field, label_field, filters)?;
+    let mut titles = match prefix {
+        Some(prefix) => Some(read_labelled(path, prefix, label_field, filters)?.into_iter()),
+        None => None,
+    };
+    let examples: Vec<Labelled> = examples
+        .into_iter()
+        .map(|(text, label)| Labelled {
+            title: titles
+                .as_mut()
+                .and_then(|t| t.next())
+                .map(|(title, _)| title),
+            text,
+            label,
+        })
+        .collect();
     if examples.is_empty() {
         anyhow::bail!("{}: no labelled records", path.display());
     }
@@ -235,7 +262,7 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
         args.prefix_field.as_deref(),
         &args.filters,
     )?;
-    let texts: Vec<&str> = examples.iter().map(|(t, _)| t.as_str()).collect();
+    let articles: Vec<Article> = examples.iter().map(Labelled::article).collect();
     let options = ClassifyOptions {
         truncate: args.truncate,
         batch_size: args.batch_size,
@@ -244,12 +271,12 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     };
     let started = Instant::now();
     let predicted: Vec<String> = model
-        .classify_batch(&texts, &options)?
+        .classify_articles(&articles, &options)?
         .into_iter()
         .map(|p| p.into_iter().next().map(|p| p.label).unwrap_or_default())
         .collect();
     let seconds = started.elapsed().as_secs_f64();
-    let gold: Vec<&str> = examples.iter().map(|(_, l)| l.as_str()).collect();
+    let gold: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
     let report = classification_report(&gold, &predicted);
     match args.format {
         ReportFormat::Json => {
@@ -257,7 +284,7 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
                 "model": dir.display().to_string(),
                 "data": args.data.display().to_string(),
                 "seconds": seconds,
-                "texts_per_s": texts.len() as f64 / seconds,
+                "texts_per_s": articles.len() as f64 / seconds,
                 "report": report,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
@@ -266,8 +293,8 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
             println!(
                 "{}: {} records, {seconds:.1} s ({:.1} texts/s)\nmodel {}\n",
                 args.data.display(),
-                texts.len(),
-                texts.len() as f64 / seconds,
+                articles.len(),
+                articles.len() as f64 / seconds,
                 dir.display()
             );
             println!(

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use norsk_train::{train_classifier, ClassWeights, Event, TrainConfig};
 
-use crate::eval::load_labelled;
+use crate::eval::{load_labelled, Labelled};
 use crate::{model, Outcome};
 
 #[derive(Debug, Args)]
@@ -111,8 +111,27 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
     let base = model::resolve(args.base.as_deref(), "norsk-bert-ner")?;
     let prefix = args.prefix_field.as_deref();
     let (text, label) = (&args.text_field, &args.label_field);
-    let train = load_labelled(&args.train, text, label, prefix, &args.train_filter)?;
-    let dev = load_labelled(&args.dev, text, label, prefix, &args.dev_filter)?;
+    let joined = |examples: Vec<Labelled>| -> Vec<(String, String)> {
+        let joined = |e: &Labelled| e.article().joined().0.into_owned();
+        examples
+            .iter()
+            .map(|e| (joined(e), e.label.clone()))
+            .collect()
+    };
+    let train = joined(load_labelled(
+        &args.train,
+        text,
+        label,
+        prefix,
+        &args.train_filter,
+    )?);
+    let dev = joined(load_labelled(
+        &args.dev,
+        text,
+        label,
+        prefix,
+        &args.dev_filter,
+    )?);
     let config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,

@@ -111,6 +111,50 @@ fn csv_folder_and_stdin_inputs() {
 }
 
 #[test]
+fn a_title_field_is_read_in_front_of_the_text() {
+    let titled = "{\"id\":1,\"tittel\":\"Statsbudsjettet\",\"text\":\"Rosenborg slo Molde.\"}\n\
+                  {\"id\":2,\"text\":\"Rosenborg slo Molde.\"}\n";
+    let joined = "{\"id\":1,\"text\":\"Statsbudsjettet. Rosenborg slo Molde.\"}\n\
+                  {\"id\":2,\"text\":\"Rosenborg slo Molde.\"}\n";
+    let scores =
+        |out: &Output| -> Vec<Value> { records(out).iter().map(|r| r["labels"].clone()).collect() };
+    let with_title = classify(
+        &["--input", "-", "--title-field", "tittel"],
+        titled.as_bytes(),
+    );
+    let without = classify(&["--input", "-"], titled.as_bytes());
+    let by_hand = classify(&["--input", "-"], joined.as_bytes());
+    assert_eq!(
+        scores(&with_title),
+        scores(&by_hand),
+        "title + \". \" + text; none: text alone"
+    );
+    assert_ne!(scores(&with_title), scores(&without), "the title is read");
+    assert_eq!(
+        records(&with_title)[0]["tittel"],
+        "Statsbudsjettet",
+        "carried through"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("artikler.csv");
+    std::fs::write(
+        &csv,
+        "id,tittel,text\n1,Statsbudsjettet,Rosenborg slo Molde.\n2,,Rosenborg slo Molde.\n",
+    )
+    .unwrap();
+    let out = classify(
+        &["--input", csv.to_str().unwrap(), "--title-field", "tittel"],
+        b"",
+    );
+    assert_eq!(
+        scores(&out),
+        scores(&by_hand),
+        "CSV column; an empty title is none"
+    );
+}
+
+#[test]
 fn csv_output_and_resume_skip_what_is_done() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");

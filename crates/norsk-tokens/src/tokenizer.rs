@@ -181,37 +181,70 @@ impl TextTokenizer {
     /// `return_overflowing_tokens=True, stride=…`); without one, only the
     /// first window is returned (plain truncation).
     pub fn windows(&self, text: &str, plan: WindowPlan) -> Result<Vec<Window>, TokenizerError> {
-        let specials = self.special_count();
-        let room = plan.max_len.saturating_sub(specials);
+        self.headed_windows(text, 0, plan)
+    }
+
+    /// Like [`windows`](Self::windows), but the tokens of the first `head`
+    /// bytes of `text` (a title in front of an article) begin every window,
+    /// not just the first; the rest of the text is cut into windows of the
+    /// room left. A head longer than half a window is cut to half a window.
+    /// The first window is the same as plain truncation gives; offsets index
+    /// `text` throughout.
+    pub fn headed_windows(
+        &self,
+        text: &str,
+        head: usize,
+        plan: WindowPlan,
+    ) -> Result<Vec<Window>, TokenizerError> {
+        let room = plan.max_len.saturating_sub(self.special_count());
         let stride = plan.stride.unwrap_or(0);
-        if room == 0 || stride >= room {
+        let mut body = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let head_len = body
+            .get_offsets()
+            .iter()
+            .take_while(|(start, _)| *start < head)
+            .count()
+            .min(room / 2);
+        let body_room = room - head_len;
+        if body_room == 0 || stride >= body_room {
             return Err(TokenizerError::Window {
                 max_len: plan.max_len,
                 stride,
             });
         }
-        let raw = self
-            .tokenizer
-            .encode(text, false)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let mut head_tokens = Encoding::default();
+        if head_len > 0 {
+            head_tokens = body.clone();
+            head_tokens.truncate(head_len, 0, TruncationDirection::Right);
+            head_tokens.take_overflowing();
+            body.truncate(body.len() - head_len, 0, TruncationDirection::Left);
+            body.take_overflowing();
+        }
         let params = TruncationParams {
-            max_length: room,
+            max_length: body_room,
             stride,
             strategy: TruncationStrategy::LongestFirst,
             direction: TruncationDirection::Right,
         };
-        let (truncated, _) = truncate_encodings(raw, None, &params)
+        let (mut first, _) = truncate_encodings(body, None, &params)
             .map_err(|e| TokenizerError::Encode(e.to_string()))?;
-        let mut encoding = self
-            .tokenizer
-            .post_process(truncated, None, true)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
-        let overflowing = encoding.take_overflowing();
-        let mut windows = vec![Window::from_encoding(&encoding)];
-        if plan.stride.is_some() {
-            windows.extend(overflowing.iter().map(Window::from_encoding));
-        }
-        Ok(windows)
+        let rest = first.take_overflowing();
+        let pieces =
+            std::iter::once(first).chain(rest.into_iter().filter(|_| plan.stride.is_some()));
+        pieces
+            .map(|piece| {
+                let mut tokens = head_tokens.clone();
+                tokens.merge_with(piece, false);
+                let encoding = self
+                    .tokenizer
+                    .post_process(tokens, None, true)
+                    .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+                Ok(Window::from_encoding(&encoding))
+            })
+            .collect()
     }
 
     /// Encodes a sentence pair (`[CLS] first [SEP] second [SEP]`) in at most

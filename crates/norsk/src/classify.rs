@@ -2,6 +2,7 @@
 //! topics through an NLI model, with the semantics of transformers'
 //! `text-classification` and `zero-shot-classification` pipelines.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use norsk_model::{Precision, SequenceClassifier};
@@ -50,6 +51,36 @@ impl Default for ClassifyOptions {
     }
 }
 
+/// A text to classify, with the title it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Article<'a> {
+    /// A headline or title, put in front of the text (`"{title}. {text}"`);
+    /// an empty one counts as none.
+    pub title: Option<&'a str>,
+    /// The text.
+    pub text: &'a str,
+}
+
+impl<'a> Article<'a> {
+    /// A text without a title.
+    pub fn untitled(text: &'a str) -> Self {
+        Self { title: None, text }
+    }
+
+    /// The text as the model reads it, and the length in bytes of the title
+    /// part in front (0 without a title).
+    pub fn joined(&self) -> (Cow<'a, str>, usize) {
+        match self.title {
+            Some(title) if !title.trim().is_empty() => {
+                let joined = format!("{title}. {}", self.text);
+                let head = joined.len() - self.text.len();
+                (Cow::Owned(joined), head)
+            }
+            _ => (Cow::Borrowed(self.text), 0),
+        }
+    }
+}
+
 /// A fine-tuned `BertForSequenceClassification` model and its tokenizer.
 pub struct Classifier {
     tokenizer: TextTokenizer,
@@ -92,14 +123,28 @@ impl Classifier {
         texts: &[&str],
         options: &ClassifyOptions,
     ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        let articles: Vec<Article> = texts.iter().map(|&text| Article::untitled(text)).collect();
+        self.classify_articles(&articles, options)
+    }
+
+    /// Predictions for each article, as [`classify_batch`](Self::classify_batch)
+    /// gives them for `"{title}. {text}"`, except that the title begins every
+    /// window of a long article, not only the first: each window is read
+    /// with its headline, as the model was trained (`--prefix-field`).
+    pub fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
         let plan = WindowPlan {
             max_len: self.max_len,
             stride: (!options.truncate).then_some(self.max_len / 4),
         };
         let mut windows = Vec::new();
         let mut owner = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            for window in self.tokenizer.windows(text, plan)? {
+        for (i, article) in articles.iter().enumerate() {
+            let (text, head) = article.joined();
+            for window in self.tokenizer.headed_windows(&text, head, plan)? {
                 windows.push(window);
                 owner.push(i);
             }
@@ -113,8 +158,8 @@ impl Classifier {
         )?;
 
         let labels = self.labels().len();
-        let mut pooled = vec![vec![0f32; labels]; texts.len()];
-        let mut weights = vec![0f32; texts.len()];
+        let mut pooled = vec![vec![0f32; labels]; articles.len()];
+        let mut weights = vec![0f32; articles.len()];
         for ((window, row), &text) in windows.iter().zip(&logits).zip(&owner) {
             let weight = window.special.iter().filter(|s| !**s).count().max(1) as f32;
             for (p, l) in pooled[text].iter_mut().zip(row) {

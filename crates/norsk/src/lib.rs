@@ -23,7 +23,8 @@ pub mod profile;
 mod source;
 
 pub use classify::{
-    Classifier, ClassifyOptions, Prediction, ZeroShotClassifier, DEFAULT_HYPOTHESIS_TEMPLATE,
+    Article, Classifier, ClassifyOptions, Prediction, ZeroShotClassifier,
+    DEFAULT_HYPOTHESIS_TEMPLATE,
 };
 pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
