@@ -3,11 +3,12 @@
 fp32 compute), words predicted by their FIRST sub-token, seqeval default and strict (IOB2), per-type F1, on
 NorNE nob_dev and nno_dev. Writes EXPORT_eval.json next to the folder (in .work/).
 Usage: nice -n 10 python3 scripts/train/e5/eval_export.py --model .work/e5/ner-export"""
-import argparse, gzip, json, os, time
+import argparse, json, os, time
 import torch
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 from transformers import AutoModelForTokenClassification, AutoTokenizer
+from norne import read_bio
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", default=".work/e5/ner-export")
@@ -20,20 +21,6 @@ tok = AutoTokenizer.from_pretrained(a.model)
 model = AutoModelForTokenClassification.from_pretrained(a.model, attn_implementation="eager").eval()
 id2label = model.config.id2label
 print(f"{a.model}: {type(tok).__name__} vocab={len(tok)} dtype={model.dtype} params={sum(p.numel() for p in model.parameters())/1e6:.2f}M")
-
-
-def read_bio(path):
-    sents, toks, tags = [], [], []
-    for line in gzip.open(path, "rt", encoding="utf-8"):
-        line = line.rstrip("\n")
-        if line.startswith("#"): continue
-        if not line:
-            if toks: sents.append((toks, tags))
-            toks, tags = [], []
-            continue
-        t, g = line.split("\t"); toks.append(t); tags.append(g)
-    if toks: sents.append((toks, tags))
-    return sents
 
 
 @torch.no_grad()

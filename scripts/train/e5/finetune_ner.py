@@ -25,12 +25,13 @@ Usage (repo root):
   nohup python3 scripts/train/e5/finetune_ner.py --epochs 2 --minutes 48 > .work/e5/ner_stdout.log 2>&1 &
   nice -n 10 python3 scripts/train/e5/finetune_ner.py --resume ...      # continue after an interruption
 """
-import argparse, gzip, json, math, os, random, shutil, time
+import argparse, json, math, os, random, shutil, time
 import numpy as np
 import torch
 from seqeval.metrics import f1_score, classification_report
 from seqeval.scheme import IOB2
 from transformers import AutoTokenizer, AutoModelForTokenClassification
+from norne import read_bio
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-GPE_LOC", "I-GPE_LOC", "B-GPE_ORG",
           "I-GPE_ORG", "B-PROD", "I-PROD", "B-EVT", "I-EVT", "B-DRV", "I-DRV", "B-MISC", "I-MISC"]
@@ -75,23 +76,6 @@ LOG = open(a.log, "a", buffering=1)
 def log(msg):
     line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {msg}"
     print(line, flush=True); LOG.write(line + "\n"); LOG.flush()
-
-
-def read_bio(path):
-    sents, toks, tags = [], [], []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#"):
-                continue
-            if not line:
-                if toks: sents.append((toks, tags))
-                toks, tags = [], []
-                continue
-            t, g = line.split("\t")
-            toks.append(t); tags.append(g)
-    if toks: sents.append((toks, tags))
-    return sents[: a.limit] if a.limit else sents
 
 
 tok = AutoTokenizer.from_pretrained(a.base)
@@ -188,8 +172,8 @@ BEST, CKPT = os.path.join(a.out, "best"), os.path.join(a.out, "ckpt")
 if a.export_only:
     export(BEST, a.export); raise SystemExit
 
-train = encode(read_bio(f"{D}/nob_train.tsv.gz"), a.max_len) + encode(read_bio(f"{D}/nno_train.tsv.gz"), a.max_len)
-dev = encode(read_bio(f"{D}/nob_dev.tsv.gz"), 512)
+train = encode(read_bio(f"{D}/nob_train.tsv.gz")[: a.limit], a.max_len) + encode(read_bio(f"{D}/nno_train.tsv.gz")[: a.limit], a.max_len)
+dev = encode(read_bio(f"{D}/nob_dev.tsv.gz")[: a.limit], 512)
 npieces = sum(len(x["ids"]) for x in train)
 nomiss = sum(x is None for s in dev for x in s["first"])
 log(f"NER data: train={len(train)} sents / {npieces} pieces (nob+nno, max_len {a.max_len}), nob dev={len(dev)} "
