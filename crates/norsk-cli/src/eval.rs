@@ -205,8 +205,11 @@ fn print_report(default: &Report, strict: &Report) {
 
 /// One labelled example: its title (from `--prefix-field`), text and label.
 pub struct Labelled {
+    /// The `--prefix-field` value, if one is named.
     pub title: Option<String>,
+    /// The text field's value.
     pub text: String,
+    /// The gold label.
     pub label: String,
 }
 

@@ -111,27 +111,16 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
     let base = model::resolve(args.base.as_deref(), "norsk-bert-ner")?;
     let prefix = args.prefix_field.as_deref();
     let (text, label) = (&args.text_field, &args.label_field);
-    let joined = |examples: Vec<Labelled>| -> Vec<(String, String)> {
+    let load = |path, filters| -> anyhow::Result<Vec<(String, String)>> {
+        let examples = load_labelled(path, text, label, prefix, filters)?;
         let joined = |e: &Labelled| e.article().joined().0.into_owned();
-        examples
+        Ok(examples
             .iter()
             .map(|e| (joined(e), e.label.clone()))
-            .collect()
+            .collect())
     };
-    let train = joined(load_labelled(
-        &args.train,
-        text,
-        label,
-        prefix,
-        &args.train_filter,
-    )?);
-    let dev = joined(load_labelled(
-        &args.dev,
-        text,
-        label,
-        prefix,
-        &args.dev_filter,
-    )?);
+    let train = load(&args.train, &args.train_filter)?;
+    let dev = load(&args.dev, &args.dev_filter)?;
     let config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
