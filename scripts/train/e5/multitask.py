@@ -33,7 +33,7 @@ ap.add_argument("--ner-batch", type=int, default=32)
 ap.add_argument("--max-len", type=int, default=128)
 ap.add_argument("--seed", type=int, default=42)
 a = ap.parse_args()
-torch.set_num_threads(2); torch.manual_seed(a.seed); rng = random.Random(a.seed)
+torch.set_num_threads(2); torch.manual_seed(a.seed)
 os.makedirs(a.out, exist_ok=True)
 LOG = open(a.out + "/log.txt", "a", buffering=1)
 def log(m):
