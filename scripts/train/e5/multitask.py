@@ -12,10 +12,16 @@ and shared) would have to share an encoder tuned for both tasks. Measured result
   * AdamW, encoder LR --lr (embeddings frozen), heads --head-lr, 10 % warm-up then linear decay; grad norm 1.
   * dev (only evaluated, never trained on): laws dev every quarter (every 4th passage) and at the end (all, first
     window with the title); NorNE nob dev F1 (first piece of each word) at the start and the end.
+  * --init CKPT starts from an earlier run's final.pt (both state dicts) instead of --base's weights; --ner-batches N
+    takes N NorNE batches per step (NER weighed more); --class-weights sqrt weighs each ministry's loss by
+    sqrt(passages / (ministries * its passages)), as `norsk train classify --class-weights sqrt` does.
   * OUT/final.pt holds both state dicts; OUT/log.txt the log.
 
 Usage (repo root, 61 minutes on the idle 2-core CPU):
   nohup python3 scripts/train/e5/multitask.py --out .work/mt > .work/mt.out 2>&1 &
+  # a second epoch that weighs NER more, from the first run's weights:
+  nohup python3 scripts/train/e5/multitask.py --init .work/mt/final.pt --ner-batches 2 --lr 3e-5 \
+    --class-weights sqrt --out .work/mt2 > .work/mt2.out 2>&1 &
 """
 import json, lzma, time, random, os, argparse
 import torch, torch.nn as nn
@@ -32,6 +38,9 @@ ap.add_argument("--topic-batch", type=int, default=16)
 ap.add_argument("--ner-batch", type=int, default=32)
 ap.add_argument("--max-len", type=int, default=128)
 ap.add_argument("--seed", type=int, default=42)
+ap.add_argument("--init", help="an earlier run's final.pt to start from")
+ap.add_argument("--ner-batches", type=int, default=1)
+ap.add_argument("--class-weights", choices=["none", "sqrt"], default="none")
 a = ap.parse_args()
 torch.set_num_threads(2); torch.manual_seed(a.seed)
 os.makedirs(a.out, exist_ok=True)
@@ -74,6 +83,8 @@ class Topic(nn.Module):
         super().__init__(); s.dense = nn.Linear(h, h); s.drop = nn.Dropout(0.1); s.classifier = nn.Linear(h, k)
     def forward(s, cls): return s.classifier(s.drop(torch.tanh(s.dense(cls))))
 topic = Topic(384, len(TOPICS))
+if a.init:
+    state = torch.load(a.init); ner.load_state_dict(state["ner"]); topic.load_state_dict(state["topic"])
 def pad(items):
     n = max(len(x["ids"]) for x in items)
     ids = torch.full((len(items), n), PAD); att = torch.zeros((len(items), n), dtype=torch.long)
@@ -114,6 +125,11 @@ for p in ner.bert.embeddings.parameters(): p.requires_grad = False
 body = [p for p in body if p.requires_grad]
 opt = torch.optim.AdamW([{"params": body, "lr": a.lr, "base": a.lr}, {"params": head, "lr": a.head_lr, "base": a.head_lr, "weight_decay": 0.0}], weight_decay=0.01)
 steps = int(len(topic_train) / a.topic_batch * a.epochs)
+weights = None
+if a.class_weights == "sqrt":
+    counts = torch.bincount(torch.tensor([x["y"] for x in topic_train]), minlength=len(TOPICS)).float()
+    weights = (counts.sum() / (len(TOPICS) * counts)).sqrt()
+    log("class weights " + " ".join(f"{t}={x:.2f}" for t, x in zip(TOPICS, weights.tolist())))
 def schedule(s): return min((s + 1) / (0.1 * steps), max(0.0, (steps - s) / (0.9 * steps)))
 def order(n, seed):
     idx = list(range(n)); random.Random(seed).shuffle(idx); return idx
@@ -128,11 +144,13 @@ ner.train(); topic.train(); t0 = time.time(); tl = nl = 0.0
 for s in range(steps):
     for g in opt.param_groups: g["lr"] = g["base"] * schedule(s)
     tb = [topic_train[ti[(s * a.topic_batch + k) % len(ti)]] for k in range(a.topic_batch)]
-    nb = [ner_train[j] for j in nbat[s % len(nbat)]]
-    lt = nn.functional.cross_entropy(topic_logits(tb), torch.tensor([x["y"] for x in tb]))
-    nl_ = ner_logits(nb); lab = torch.full(nl_.shape[:2], -100)
-    for k, x in enumerate(nb): lab[k, : len(x["labels"])] = torch.tensor(x["labels"])
-    ln = nn.functional.cross_entropy(nl_.reshape(-1, len(LABELS)), lab.reshape(-1))
+    lt = nn.functional.cross_entropy(topic_logits(tb), torch.tensor([x["y"] for x in tb]), weight=weights)
+    ln = 0.0
+    for r in range(a.ner_batches):
+        nb = [ner_train[j] for j in nbat[(s * a.ner_batches + r) % len(nbat)]]
+        nl_ = ner_logits(nb); lab = torch.full(nl_.shape[:2], -100)
+        for k, x in enumerate(nb): lab[k, : len(x["labels"])] = torch.tensor(x["labels"])
+        ln = ln + nn.functional.cross_entropy(nl_.reshape(-1, len(LABELS)), lab.reshape(-1))
     (lt + ln).backward(); torch.nn.utils.clip_grad_norm_(body + head, 1.0); opt.step(); opt.zero_grad()
     tl += lt.item(); nl += ln.item()
     if (s + 1) % 50 == 0:

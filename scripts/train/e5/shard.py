@@ -5,7 +5,9 @@ file in the repository is over 20 MB. transformers and norsk load the sharded fo
 
 Shards hold whole units (the embeddings, one encoder layer, the head), in model order. `--boundary L` starts a
 new shard at encoder layer L, so that a model trained with the first L layers frozen
-(`norsk train classify --freeze-layers L --share-base-shards`) can refer to the shards before it.
+(`norsk train classify --freeze-layers L --share-base-shards`) can refer to the shards before it; `--boundary`
+with the number of layers starts a shard at the head, so that a classifier on the whole frozen encoder can refer to
+every shard but the head's.
 
 Usage: python3 scripts/train/e5/shard.py models/norsk-bert-ner --max-mb 15 --boundary 8
 """
@@ -37,10 +39,12 @@ for name in sorted(tensors):
     units.setdefault(unit(name), []).append(name)
 nbytes = lambda names: sum(tensors[n].numel() * tensors[n].element_size() for n in names)
 limit = a.max_mb * 1e6
+n_layers = 1 + max(layer for kind, layer in units if kind == 1)
 shards, cur = [], []
 for key in sorted(units):
     names = units[key]
-    forced = key[0] == 1 and key[1] in a.boundary
+    starts = {0: None, 1: key[1], 2: n_layers}[key[0]]  # the layer a unit begins (the head: n_layers)
+    forced = starts in a.boundary
     if cur and (forced or nbytes(cur) + nbytes(names) > limit):
         shards.append(cur)
         cur = []
