@@ -12,8 +12,9 @@ and shared) would have to share an encoder tuned for both tasks. Measured result
   * AdamW, encoder LR --lr (embeddings frozen), heads --head-lr, 10 % warm-up then linear decay; grad norm 1.
   * dev (only evaluated, never trained on): laws dev every quarter (every 4th passage) and at the end (all, first
     window with the title); NorNE nob dev F1 (first piece of each word) at the start and the end.
-  * --init CKPT starts from an earlier run's final.pt (both state dicts) instead of --base's weights; --ner-batches N
-    takes N NorNE batches per step (NER weighed more); --class-weights sqrt weighs each ministry's loss by
+  * --init CKPT starts from an earlier run's final.pt (both state dicts; weights only, with a fresh optimizer and
+    schedule) instead of --base's weights; --ner-batches N takes N NorNE batches per step (NER weighed more; the
+    logged NER loss is their sum); --class-weights sqrt weighs each ministry's loss by
     sqrt(passages / (ministries * its passages)), as `norsk train classify --class-weights sqrt` does.
   * OUT/final.pt holds both state dicts; OUT/log.txt the log.
 
