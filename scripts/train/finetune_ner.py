@@ -14,12 +14,14 @@
     AutoModelForTokenClassification/AutoTokenizer and re-evaluates it (numbers written to OUT/export_eval.json).
 Usage: python scripts/train/finetune_ner.py --encoder .work/encoder --minutes 25 --export models/norsk-bert-ner
 """
-import argparse, gzip, json, math, os, random, shutil, time
+import argparse, json, math, os, random, shutil, sys, time
 import numpy as np
 import torch
 from seqeval.metrics import f1_score, classification_report
 from seqeval.scheme import IOB2
 from transformers import AutoTokenizer, AutoModelForTokenClassification
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e5"))
+from norne import read_bio as read_bio_file  # the one NorNE reader, shared with the e5 scripts
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-GPE_LOC", "I-GPE_LOC", "B-GPE_ORG",
           "I-GPE_ORG", "B-PROD", "I-PROD", "B-EVT", "I-EVT", "B-DRV", "I-DRV", "B-MISC", "I-MISC"]
@@ -57,21 +59,7 @@ def log(msg):
 
 
 def read_bio(path):
-    sents, toks, tags = [], [], []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#"):
-                continue
-            if not line:
-                if toks:
-                    sents.append((toks, tags))
-                toks, tags = [], []
-                continue
-            t, g = line.split("\t")
-            toks.append(t); tags.append(g)
-    if toks:
-        sents.append((toks, tags))
+    sents = read_bio_file(path)
     return sents[: a.limit] if a.limit else sents
 
 
