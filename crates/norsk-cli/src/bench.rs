@@ -146,6 +146,7 @@ fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
     }
     let mut records = Vec::new();
     for &precision in &args.precision {
+        crate::kernels::note_precision(precision);
         if let Some(corpus) = &args.corpus {
             records.extend(measure_corpus(
                 args, &dir, corpus, precision, threads, &profile,
@@ -283,6 +284,8 @@ fn record(
         "p99_ms": latencies.quantile(0.99),
         "peak_rss_mb": peak_rss_mb(),
         "iters": latencies.0.len(),
+        "kernel": crate::kernels::product_kernel(precision),
+        "isa": norsk::kernels::selected().isa.to_string(),
     });
     if let Some(flops) = flops {
         let gflops = flops / seconds / 1e9;
@@ -392,6 +395,7 @@ fn print_table(records: &[Value]) {
     for how in peaks {
         println!("fp32 peak: {how}");
     }
+    print!("{}", norsk::kernels::selected());
 }
 
 fn read_ids(path: &std::path::Path) -> anyhow::Result<Vec<Vec<u32>>> {

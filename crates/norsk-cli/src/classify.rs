@@ -163,6 +163,7 @@ impl Scorer {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
+    crate::kernels::note_precision(args.precision);
     let scorer = Scorer::load(&args)?;
     let format = args
         .format

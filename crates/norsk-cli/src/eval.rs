@@ -125,6 +125,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
 
 fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    crate::kernels::note_precision(args.precision);
     let pipeline = NerPipeline::load(&dir, args.precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let data = read_tagged(&args.data)?;
@@ -256,6 +257,7 @@ pub fn load_labelled(
 
 fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
+    crate::kernels::note_precision(args.precision);
     let model = Classifier::load(&dir, args.precision)
         .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
     let examples = load_labelled(

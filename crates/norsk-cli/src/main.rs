@@ -5,6 +5,7 @@ mod bench;
 mod classify;
 mod eval;
 mod inputs;
+mod kernels;
 mod model;
 mod ner;
 mod train;
@@ -33,6 +34,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure throughput, latency and memory of a model on this CPU.
     Bench(bench::BenchArgs),
+    /// Say which product kernels this CPU runs, and why.
+    Info,
 }
 
 /// What a finished command tells the shell.
@@ -46,13 +49,18 @@ pub enum Outcome {
 fn main() -> ExitCode {
     alloc::reuse_freed_buffers();
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = kernels::configure().and_then(|chosen| match cli.command {
         Command::Ner(args) => ner::run(args),
         Command::Classify(args) => classify::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Train(args) => train::run(args),
-    };
+        Command::Info => {
+            println!("norsk {}", env!("CARGO_PKG_VERSION"));
+            print!("{chosen}");
+            Ok(Outcome::Success)
+        }
+    });
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),

@@ -95,6 +95,7 @@ pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
 /// Tags every input record and writes one result (or error) per record, in order.
 pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    crate::kernels::note_precision(args.precision);
     let pipeline = NerPipeline::load(&dir, args.precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let options = NerOptions {

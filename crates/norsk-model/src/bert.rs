@@ -79,6 +79,11 @@ pub enum Mode {
     /// quantized on the fly (see [`QuantizedLinear`]); the feed-forward
     /// output stays in f32. Faster, at a small loss of accuracy.
     Int8,
+    /// [`Mode::Inference`] with the linear layers' products in bf16 with
+    /// f32 accumulation where the CPU has bf16 products
+    /// ([`crate::kernels::Kernels::bf16`]); elsewhere exactly
+    /// [`Mode::Inference`].
+    Bf16,
     /// For training: separate query, key and value projections and layer
     /// norms from tensor operations, all taken from the var builder as they
     /// are, so that gradients reach the variables and updates show at once.
@@ -284,6 +289,7 @@ impl Dense {
             Mode::Inference if linear.weight().dtype() == DType::F32 => {
                 Dense::Float(FloatLinear::from_linear(&linear, activation)?)
             }
+            Mode::Bf16 => Dense::Float(FloatLinear::bf16_from_linear(&linear, activation)?),
             Mode::Inference | Mode::Trainable => Dense::Candle(linear, activation),
         })
     }
@@ -341,7 +347,7 @@ impl Attention {
         let (q, k, v) = (q?, k?, v?);
         let projection = match mode {
             Mode::Trainable => Projection::Separate([q, k, v]),
-            Mode::Inference | Mode::Int8 => {
+            Mode::Inference | Mode::Int8 | Mode::Bf16 => {
                 let weight = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
                 let bias = match (q.bias(), k.bias(), v.bias()) {
                     (Some(qb), Some(kb), Some(vb)) => Some(Tensor::cat(&[qb, kb, vb], 0)?),

@@ -1,5 +1,7 @@
-//! f32 linear layers for inference on the `gemm` crate, with the bias and
-//! the activation applied in the same op.
+//! f32 linear layers for inference, with the bias and the activation applied
+//! in the same op; the products run on the kernels chosen for this CPU
+//! ([`crate::kernels`]), in f32 or, where the CPU has bf16 hardware, in bf16
+//! with f32 accumulation.
 //!
 //! candle's `Linear` multiplies into a zeroed buffer, then adds the bias into
 //! a second buffer, and an activation makes a third. Here the weights are
@@ -13,6 +15,7 @@ use candle_nn::Linear;
 use rayon::prelude::*;
 
 use crate::fast_math;
+use crate::kernels::{self, Bf16Product, F32Kernel, F32Product, ProductLibrary, SharedMut};
 use crate::product::{multiply, Strided};
 use crate::rows::map_rows;
 use crate::HiddenAct;
@@ -22,12 +25,20 @@ const ACTIVATION_CHUNK: usize = 16 * 1024;
 
 /// A linear layer `y = act(x Wᵀ + b)` for f32 inference.
 pub struct FloatLinear {
-    /// `Wᵀ`: `[in, out]`, row-major.
-    weight: Vec<f32>,
+    /// `Wᵀ`: `[in, out]`, row-major, in the precision of the products.
+    weight: Weight,
     bias: Option<Vec<f32>>,
     activation: Option<HiddenAct>,
     in_features: usize,
     out_features: usize,
+}
+
+/// The weights as the products read them.
+enum Weight {
+    /// f32, for an f32 kernel.
+    F32(Vec<f32>, F32Kernel),
+    /// bf16 bits, converted once at load, for a library's bf16 product.
+    Bf16(Vec<u16>, &'static dyn ProductLibrary),
 }
 
 impl FloatLinear {
@@ -36,6 +47,28 @@ impl FloatLinear {
     pub fn from_linear(
         linear: &Linear,
         activation: Option<HiddenAct>,
+    ) -> candle_core::Result<Self> {
+        Self::with_kernel(linear, activation, kernels::selected().f32)
+    }
+
+    /// As [`FloatLinear::from_linear`], with the products in bf16 where this
+    /// CPU has bf16 products ([`kernels::Kernels::bf16`]), else in f32.
+    pub fn bf16_from_linear(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+    ) -> candle_core::Result<Self> {
+        let mut layer = Self::from_linear(linear, activation)?;
+        if let Some(library) = kernels::selected().bf16 {
+            layer.weight = layer.weight.to_bf16(library);
+        }
+        Ok(layer)
+    }
+
+    /// As [`FloatLinear::from_linear`], on the given f32 kernel.
+    pub(crate) fn with_kernel(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+        kernel: F32Kernel,
     ) -> candle_core::Result<Self> {
         let weight = linear.weight();
         if weight.dtype() != DType::F32 {
@@ -48,7 +81,7 @@ impl FloatLinear {
             None => None,
         };
         Ok(Self {
-            weight,
+            weight: Weight::F32(weight, kernel),
             bias,
             activation,
             in_features,
@@ -69,29 +102,92 @@ impl FloatLinear {
             Some(bias) => bias.repeat(m),
             None => vec![0f32; m * n],
         };
-        let threads = candle_core::utils::get_num_threads();
-        let parallelism = if threads > 1 {
-            gemm::Parallelism::Rayon(threads)
-        } else {
-            gemm::Parallelism::None
-        };
-        // Safety: `out` is m × n, `x` is m × k and `weight` is k × n, all
-        // row-major.
-        unsafe {
-            multiply(
-                (m, n, k),
-                Strided::rows(out.as_mut_ptr(), n),
-                self.bias.is_some(),
-                Strided::rows(x.as_ptr(), k),
-                Strided::rows(self.weight.as_ptr(), n),
-                1.0,
-                parallelism,
-            );
+        let dst = SharedMut(out.as_mut_ptr());
+        match &self.weight {
+            Weight::F32(weight, F32Kernel::GemmCrate) => {
+                let threads = candle_core::utils::get_num_threads();
+                let parallelism = if threads > 1 {
+                    gemm::Parallelism::Rayon(threads)
+                } else {
+                    gemm::Parallelism::None
+                };
+                // Safety: `out` is m × n, `x` is m × k and `weight` is k × n,
+                // all row-major.
+                unsafe {
+                    multiply(
+                        (m, n, k),
+                        Strided::rows(out.as_mut_ptr(), n),
+                        self.bias.is_some(),
+                        Strided::rows(x.as_ptr(), k),
+                        Strided::rows(weight.as_ptr(), n),
+                        1.0,
+                        parallelism,
+                    );
+                }
+            }
+            Weight::F32(weight, F32Kernel::Library(library)) => {
+                kernels::library_blocks(*library, n, |start, end| {
+                    // Safety: as above; each block writes its own columns.
+                    unsafe {
+                        library.sgemm(F32Product {
+                            m,
+                            n: end - start,
+                            k,
+                            a: x.as_ptr(),
+                            lda: k,
+                            b: weight.as_ptr().add(start),
+                            ldb: n,
+                            c: dst.get().add(start),
+                            ldc: n,
+                            accumulate: true,
+                        })
+                    }
+                });
+            }
+            Weight::Bf16(weight, library) => {
+                let x: Vec<u16> = x.par_iter().map(|&v| half::bf16::from_f32(v).to_bits()).collect();
+                kernels::library_blocks(*library, n, |start, end| {
+                    // Safety: as above, in bf16.
+                    unsafe {
+                        library.bf16gemm(Bf16Product {
+                            m,
+                            n: end - start,
+                            k,
+                            a: x.as_ptr(),
+                            lda: k,
+                            b: weight.as_ptr().add(start),
+                            ldb: n,
+                            c: dst.get().add(start),
+                            ldc: n,
+                        })
+                    }
+                });
+            }
         }
         if let Some(act) = self.activation {
             activate(&mut out, act);
         }
         out
+    }
+
+    /// Which product this layer runs (`gemm-crate`, `onednn`, `mkl`, `mkl-bf16`).
+    pub fn kernel_name(&self) -> &'static str {
+        match &self.weight {
+            Weight::F32(_, kernel) => kernel.name(),
+            Weight::Bf16(..) => "bf16",
+        }
+    }
+}
+
+impl Weight {
+    fn to_bf16(self, library: &'static dyn ProductLibrary) -> Self {
+        match self {
+            Weight::F32(w, _) => Weight::Bf16(
+                w.iter().map(|&v| half::bf16::from_f32(v).to_bits()).collect(),
+                library,
+            ),
+            bf16 => bf16,
+        }
     }
 }
 
@@ -128,6 +224,13 @@ mod tests {
         }
     }
 
+    /// The `gemm` crate and every kernel library this machine can open.
+    fn every_f32_kernel() -> Vec<F32Kernel> {
+        let mut all = vec![F32Kernel::GemmCrate];
+        all.extend(kernels::test_libraries().into_iter().map(F32Kernel::Library));
+        all
+    }
+
     #[test]
     fn matches_candle_linear_and_activation() {
         let acts = [
@@ -148,15 +251,28 @@ mod tests {
                 let x = Tensor::from_vec(test_util::random(m * k, 3, 2.0), (1, m, k), &Device::Cpu)
                     .unwrap();
                 let want = candle_act(&layer.forward(&x).unwrap(), act);
-                let got = FloatLinear::from_linear(&layer, act)
-                    .unwrap()
-                    .forward(&x)
-                    .unwrap();
-                let err = test_util::max_abs_diff(&got, &want);
-                assert!(
-                    err < 1e-4,
-                    "m={m} k={k} n={n} {act:?} bias={with_bias}: {err}"
-                );
+                for kernel in every_f32_kernel() {
+                    let got = FloatLinear::with_kernel(&layer, act, kernel)
+                        .unwrap()
+                        .forward(&x)
+                        .unwrap();
+                    let err = test_util::max_abs_diff(&got, &want);
+                    assert!(
+                        err < 1e-4,
+                        "{} m={m} k={k} n={n} {act:?} bias={with_bias}: {err}",
+                        kernel.name()
+                    );
+                }
+                for library in kernels::test_libraries().into_iter().filter(|l| l.has_bf16()) {
+                    let mut bf16 = FloatLinear::from_linear(&layer, act).unwrap();
+                    bf16.weight = bf16.weight.to_bf16(library);
+                    let got = bf16.forward(&x).unwrap();
+                    // bf16 keeps 8 bits of each input: relative error about
+                    // 2⁻⁸ per term, for k terms of size up to 4.
+                    let err = test_util::max_abs_diff(&got, &want);
+                    let bound = 0.02 * (k as f32).sqrt() * 4.0;
+                    assert!(err < bound, "{} bf16 m={m} k={k} n={n}: {err}", library.name());
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ mod error;
 mod fast_math;
 mod float_linear;
 mod heads;
+pub mod kernels;
 mod layer_norm;
 mod precision;
 mod product;

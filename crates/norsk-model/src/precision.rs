@@ -11,7 +11,10 @@ pub enum Precision {
     /// 32-bit floats: the reference precision.
     #[default]
     F32,
-    /// bfloat16 weights and activations; layer norms and softmax stay in f32.
+    /// The linear layers' products in bfloat16 with f32 accumulation, the
+    /// weights converted once at load, everything else in f32, where the CPU
+    /// has bf16 products (AVX512-BF16 or AMX with oneMKL); elsewhere the f32
+    /// products (see [`crate::kernels::Kernels::bf16`]).
     Bf16,
     /// f32 activations with most of the encoder's linear layers in int8:
     /// weights quantized per output channel at load, inputs per row on the
@@ -24,15 +27,15 @@ impl Precision {
     /// The candle dtype of weights and activations.
     pub fn dtype(self) -> DType {
         match self {
-            Precision::F32 | Precision::Int8 => DType::F32,
-            Precision::Bf16 => DType::BF16,
+            Precision::F32 | Precision::Int8 | Precision::Bf16 => DType::F32,
         }
     }
 
     /// How an encoder for inference at this precision is laid out.
     pub fn inference_mode(self) -> Mode {
         match self {
-            Precision::F32 | Precision::Bf16 => Mode::Inference,
+            Precision::F32 => Mode::Inference,
+            Precision::Bf16 => Mode::Bf16,
             Precision::Int8 => Mode::Int8,
         }
     }

@@ -21,6 +21,7 @@ use candle_nn::Linear;
 use rayon::prelude::*;
 
 use crate::fast_math;
+use crate::kernels::{self, Int8Kernel, Int8Product, ProductLibrary, SharedMut};
 use crate::rows::map_rows;
 use crate::HiddenAct;
 
@@ -39,53 +40,74 @@ const ROWS_PER_TASK: usize = 16 * MR;
 /// quantized activations; the activation is applied by each task to its own
 /// rows while they are in cache.
 pub struct QuantizedLinear {
-    /// `[panels][k / KG][NR][KG]` weights, zero beyond the real columns and
-    /// inputs.
-    packed: Vec<i8>,
+    weights: Weights,
     /// One scale per output column.
     scales: Vec<f32>,
     /// `Σ_k q_w` per output column, for the activations' zero point.
     col_sums: Vec<i32>,
-    bias: Option<Vec<f32>>,
+    /// The bias, zeros where the layer has none.
+    bias: Vec<f32>,
     activation: Option<HiddenAct>,
     in_features: usize,
     out_features: usize,
 }
 
+/// The quantized weights, laid out for the kernel that reads them.
+enum Weights {
+    /// `[panels][k / KG][NR][KG]`, zero beyond the real columns and inputs,
+    /// for norsk's own kernels.
+    Packed(Vec<i8>, Kernel),
+    /// `[out, in]` rows, for a kernel library.
+    Rows(Vec<i8>, &'static dyn ProductLibrary),
+}
+
 impl QuantizedLinear {
     /// Quantizes a linear layer's weights (`[out, in]`) and keeps its bias;
-    /// `activation` is applied to its output.
+    /// `activation` is applied to its output. The products run on the int8
+    /// kernel chosen for this CPU ([`crate::kernels`]).
     pub fn from_linear(
         linear: &Linear,
         activation: Option<HiddenAct>,
+    ) -> candle_core::Result<Self> {
+        Self::with_kernel(linear, activation, kernels::selected().int8)
+    }
+
+    /// As [`QuantizedLinear::from_linear`], on the given kernel.
+    pub(crate) fn with_kernel(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+        kernel: Int8Kernel,
     ) -> candle_core::Result<Self> {
         let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
         let (out_features, in_features) = weight.dims2()?;
         let rows = weight.to_vec2::<f32>()?;
         let bias = match linear.bias() {
-            Some(b) => Some(b.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?),
-            None => None,
+            Some(b) => b.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?,
+            None => vec![0.0; out_features],
         };
-        let groups = in_features.div_ceil(KG);
-        let panels = out_features.div_ceil(NR);
-        let mut packed = vec![0i8; panels * groups * NR * KG];
+        let mut quantized = vec![0i8; out_features * in_features];
         let mut scales = Vec::with_capacity(out_features);
         let mut col_sums = Vec::with_capacity(out_features);
-        for (col, row) in rows.iter().enumerate() {
+        for (row, dst) in rows.iter().zip(quantized.chunks_exact_mut(in_features)) {
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
             let scale = if max > 0.0 { max / WEIGHT_MAX } else { 1.0 };
-            let (panel, c) = (col / NR, col % NR);
-            let mut sum = 0i32;
-            for (k, &w) in row.iter().enumerate() {
-                let q = (w / scale).round().clamp(-WEIGHT_MAX, WEIGHT_MAX) as i8;
-                packed[((panel * groups + k / KG) * NR + c) * KG + k % KG] = q;
-                sum += q as i32;
+            for (d, &w) in dst.iter_mut().zip(row) {
+                *d = (w / scale).round().clamp(-WEIGHT_MAX, WEIGHT_MAX) as i8;
             }
             scales.push(scale);
-            col_sums.push(sum);
+            col_sums.push(dst.iter().map(|&q| q as i32).sum());
         }
+        let weights = match kernel {
+            Int8Kernel::Portable => Weights::Packed(pack(&quantized, in_features), Kernel::Portable),
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") => {
+                Weights::Packed(pack(&quantized, in_features), Kernel::Avx2)
+            }
+            Int8Kernel::Avx2 => Weights::Packed(pack(&quantized, in_features), Kernel::Portable),
+            Int8Kernel::Library(library) => Weights::Rows(quantized, library),
+        };
         Ok(Self {
-            packed,
+            weights,
             scales,
             col_sums,
             bias,
@@ -100,22 +122,36 @@ impl QuantizedLinear {
         x.contiguous()?.apply_op1_no_bwd(self)
     }
 
+    /// Which product this layer runs (`portable`, `avx2`, `onednn`, `mkl`).
+    pub fn kernel_name(&self) -> &'static str {
+        match &self.weights {
+            Weights::Packed(_, Kernel::Portable) => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Weights::Packed(_, Kernel::Avx2) => "avx2",
+            Weights::Rows(_, library) => library.name(),
+        }
+    }
+
     /// The product over contiguous rows of `x`, written into `out`.
     fn matmul(&self, x: &[f32], out: &mut [f32]) {
         let k = self.in_features;
         let n = self.out_features;
-        out.par_chunks_mut(ROWS_PER_TASK * n)
-            .zip(x.par_chunks(ROWS_PER_TASK * k))
-            .for_each(|(out, x)| {
-                self.rows(x, out);
-                if let Some(act) = self.activation {
-                    fast_math::activate(out, act);
-                }
-            });
+        match &self.weights {
+            Weights::Packed(packed, kernel) => out
+                .par_chunks_mut(ROWS_PER_TASK * n)
+                .zip(x.par_chunks(ROWS_PER_TASK * k))
+                .for_each(|(out, x)| {
+                    self.packed_rows(packed, *kernel, x, out);
+                    if let Some(act) = self.activation {
+                        fast_math::activate(out, act);
+                    }
+                }),
+            Weights::Rows(rows, library) => self.library_rows(rows, *library, x, out),
+        }
     }
 
     /// Quantizes a block of rows and multiplies it panel by panel.
-    fn rows(&self, x: &[f32], out: &mut [f32]) {
+    fn packed_rows(&self, packed: &[i8], kernel: Kernel, x: &[f32], out: &mut [f32]) {
         let k = self.in_features;
         let n = self.out_features;
         let m = x.len() / k;
@@ -130,9 +166,7 @@ impl QuantizedLinear {
             row_zero[r] = zero;
         }
         let groups = kp / KG;
-        let kernel = Kernel::detect();
-        let bias = self.bias.as_deref();
-        for (panel, weights) in self.packed.chunks_exact(groups * NR * KG).enumerate() {
+        for (panel, weights) in packed.chunks_exact(groups * NR * KG).enumerate() {
             let cols = panel * NR..((panel + 1) * NR).min(n);
             for block in 0..blocks {
                 let acc = kernel.run(
@@ -145,17 +179,84 @@ impl QuantizedLinear {
                     if r >= m {
                         break;
                     }
-                    let dst = &mut out[r * n + cols.start..r * n + cols.end];
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        let c = cols.start + j;
-                        let exact = acc_row[j] - row_zero[r] * self.col_sums[c];
-                        let b = bias.map_or(0.0, |b| b[c]);
-                        *d = exact as f32 * (row_scale[r] * self.scales[c]) + b;
-                    }
+                    self.dequantize(
+                        &acc_row[..cols.len()],
+                        (row_scale[r], row_zero[r]),
+                        cols.start,
+                        &mut out[r * n + cols.start..r * n + cols.end],
+                    );
                 }
             }
         }
     }
+
+    /// Quantizes all rows, then lets the library multiply one block of
+    /// output columns per thread, each block dequantized while in cache.
+    fn library_rows(&self, rows: &[i8], library: &dyn ProductLibrary, x: &[f32], out: &mut [f32]) {
+        let k = self.in_features;
+        let n = self.out_features;
+        let m = x.len() / k;
+        let mut quantized = vec![0u8; m * k];
+        let row_params: Vec<(f32, i32)> = x
+            .par_chunks(k)
+            .zip(quantized.par_chunks_mut(k))
+            .map(|(row, dst)| quantize_row(row, dst))
+            .collect();
+        let dst = SharedMut(out.as_mut_ptr());
+        kernels::library_blocks(library, n, |start, end| {
+            let width = end - start;
+            let mut acc = vec![0i32; m * width];
+            // Safety: `quantized` is m × k, `rows` n × k, `acc` m × width.
+            unsafe {
+                library.igemm(Int8Product {
+                    m,
+                    n: width,
+                    k,
+                    a: quantized.as_ptr(),
+                    lda: k,
+                    b: rows.as_ptr().add(start * k),
+                    ldb: k,
+                    c: acc.as_mut_ptr(),
+                    ldc: width,
+                });
+            }
+            for (r, acc_row) in acc.chunks_exact(width).enumerate() {
+                // Safety: this block alone writes columns start..end of row r.
+                let out_row =
+                    unsafe { std::slice::from_raw_parts_mut(dst.get().add(r * n + start), width) };
+                self.dequantize(acc_row, row_params[r], start, out_row);
+                if let Some(act) = self.activation {
+                    fast_math::activate(out_row, act);
+                }
+            }
+        });
+    }
+
+    /// `y = s_row · s_col · (Σ q_a q_w − z_row · Σ q_w) + bias` for the
+    /// columns from `first_col` on.
+    fn dequantize(&self, acc: &[i32], (row_scale, row_zero): (f32, i32), first_col: usize, dst: &mut [f32]) {
+        let cols = first_col..first_col + dst.len();
+        let (sums, scales, bias) = (&self.col_sums[cols.clone()], &self.scales[cols.clone()], &self.bias[cols]);
+        // Plain zipped slices, so the loop vectorizes.
+        for ((((d, &sum), &col_sum), &scale), &b) in dst.iter_mut().zip(acc).zip(sums).zip(scales).zip(bias) {
+            *d = (sum - row_zero * col_sum) as f32 * (row_scale * scale) + b;
+        }
+    }
+}
+
+/// Packs `[out, in]` int8 rows into panels of [`NR`] columns × [`KG`] inputs.
+fn pack(rows: &[i8], in_features: usize) -> Vec<i8> {
+    let out_features = rows.len() / in_features;
+    let groups = in_features.div_ceil(KG);
+    let panels = out_features.div_ceil(NR);
+    let mut packed = vec![0i8; panels * groups * NR * KG];
+    for (col, row) in rows.chunks_exact(in_features).enumerate() {
+        let (panel, c) = (col / NR, col % NR);
+        for (k, &q) in row.iter().enumerate() {
+            packed[((panel * groups + k / KG) * NR + c) * KG + k % KG] = q;
+        }
+    }
+    packed
 }
 
 impl CustomOp1 for QuantizedLinear {
@@ -194,7 +295,7 @@ fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
     (scale, zero as i32)
 }
 
-/// The integer kernel this CPU runs.
+/// norsk's own integer kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernel {
     Portable,
@@ -203,14 +304,6 @@ enum Kernel {
 }
 
 impl Kernel {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx2") {
-            return Kernel::Avx2;
-        }
-        Kernel::Portable
-    }
-
     /// `Σ_k a[r][k] · w[c][k]` for the [`MR`] rows of `a` (stride
     /// `groups · KG`) and the [`NR`] columns of one packed panel.
     fn run(self, a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
@@ -290,6 +383,18 @@ mod tests {
         Linear::new(w, Some(b))
     }
 
+    /// norsk's kernels this CPU runs and every kernel library this machine
+    /// can open.
+    fn every_int8_kernel() -> Vec<Int8Kernel> {
+        let mut all = vec![Int8Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") {
+            all.push(Int8Kernel::Avx2);
+        }
+        all.extend(kernels::test_libraries().into_iter().map(Int8Kernel::Library));
+        all
+    }
+
     #[test]
     fn close_to_the_f32_product_for_odd_shapes() {
         use candle_core::Module;
@@ -298,10 +403,28 @@ mod tests {
             let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
                 .unwrap();
             let want = layer.forward(&x).unwrap();
-            let got = QuantizedLinear::from_linear(&layer, None)
+            let got = QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Portable)
                 .unwrap()
                 .forward(&x)
                 .unwrap();
+            // Every kernel this CPU and machine have gives the same integers,
+            // hence the same outputs to the last bit.
+            for kernel in every_int8_kernel() {
+                let other = QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), kernel)
+                    .unwrap()
+                    .forward(&x)
+                    .unwrap();
+                let reference = QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), Int8Kernel::Portable)
+                    .unwrap()
+                    .forward(&x)
+                    .unwrap();
+                assert_eq!(
+                    test_util::max_abs_diff(&other, &reference),
+                    0.0,
+                    "{} m={m} k={k} n={n}",
+                    kernel.name()
+                );
+            }
             let err = test_util::max_abs_diff(&got, &want);
             // Inputs in [-1, 1]: each of k terms is off by at most about
             // (1/127 + 1/63) / 2, and the errors mostly cancel.

@@ -28,6 +28,7 @@ pub use classify::{
 };
 pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
+pub use norsk_model::kernels;
 pub use norsk_model::Precision;
 pub use norsk_spans::{
     classification_report, evaluate, Aggregation, ClassReport, Entity, LabelScheme, LabelScores,

@@ -1,0 +1,66 @@
+//! Choosing the product kernels once, at start, from the environment:
+//! `NORSK_ISA` caps the instruction set (`portable`, `avx2`, `avx512`,
+//! `avx512-vnni`, `avx512-bf16`, `amx`), `NORSK_KERNELS` picks the library
+//! (`auto`, `own`, `onednn`, `mkl`) and `NORSK_KERNEL_LIBS` (a `:`-separated
+//! list of folders) is searched for the libraries before `kernel-libs/` next
+//! to the executable's folder (where `scripts/setup.sh` puts oneMKL for a
+//! build in `target/`) and the system's own search.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use norsk::kernels::{self, KernelOptions, Kernels};
+
+/// Reads the environment and chooses the kernels for this process.
+pub fn configure() -> anyhow::Result<&'static Kernels> {
+    let isa_cap = match std::env::var("NORSK_ISA") {
+        Ok(v) if !v.is_empty() => Some(
+            v.parse()
+                .map_err(anyhow::Error::msg)
+                .context("NORSK_ISA")?,
+        ),
+        _ => None,
+    };
+    let library = match std::env::var("NORSK_KERNELS") {
+        Ok(v) if !v.is_empty() => v.parse().map_err(anyhow::Error::msg).context("NORSK_KERNELS")?,
+        _ => Default::default(),
+    };
+    let mut library_dirs: Vec<PathBuf> = std::env::var_os("NORSK_KERNEL_LIBS")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from)) {
+        library_dirs.push(exe_dir.join("kernel-libs"));
+        if let Some(up) = exe_dir.parent() {
+            library_dirs.push(up.join("kernel-libs"));
+        }
+    }
+    Ok(kernels::configure(&KernelOptions {
+        isa_cap,
+        library,
+        library_dirs,
+    })?)
+}
+
+/// Says on stderr when `--precision bf16` runs the f32 products because this
+/// CPU has no bf16 products.
+pub fn note_precision(precision: norsk::Precision) {
+    if precision == norsk::Precision::Bf16 && kernels::selected().bf16_products().is_none() {
+        eprintln!(
+            "norsk: note: this CPU has no bf16 products ({}); --precision bf16 runs the f32 products",
+            kernels::selected().isa
+        );
+    }
+}
+
+/// The products a precision runs on, e.g. `onednn` or `f32 products: gemm-crate`.
+pub fn product_kernel(precision: norsk::Precision) -> String {
+    let chosen = kernels::selected();
+    match precision {
+        norsk::Precision::Int8 => chosen.int8.name().to_string(),
+        norsk::Precision::Bf16 => match chosen.bf16_products() {
+            Some(library) => format!("bf16 products: {library}"),
+            None => format!("f32 products: {}", chosen.f32.name()),
+        },
+        _ => chosen.f32.name().to_string(),
+    }
+}

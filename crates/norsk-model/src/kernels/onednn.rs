@@ -1,0 +1,144 @@
+//! oneDNN's BLAS-like products (`dnnl_sgemm`, `dnnl_gemm_u8s8s32`), opened
+//! at run time from `libdnnl.so` (Debian's `libdnnl2` or `libdnnl3`, or any
+//! oneDNN build on the library path). oneDNN chooses its own JIT kernels
+//! from the CPU's features (AVX2, AVX-512, VNNI) whatever its maker.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+
+use super::dynlib::SharedLibrary;
+use super::{Isa, ProductLibrary};
+
+type Dim = i64;
+type Sgemm = unsafe extern "C" fn(
+    c_char, c_char, Dim, Dim, Dim, f32, *const f32, Dim, *const f32, Dim, f32, *mut f32, Dim,
+) -> i32;
+type GemmU8S8S32 = unsafe extern "C" fn(
+    c_char, c_char, c_char, Dim, Dim, Dim, f32, *const u8, Dim, u8, *const i8, Dim, i8, f32,
+    *mut i32, Dim, *const i32,
+) -> i32;
+type SetMaxCpuIsa = unsafe extern "C" fn(u32) -> i32;
+type OmpSetNumThreads = unsafe extern "C" fn(i32);
+
+#[repr(C)]
+struct Version {
+    major: i32,
+    minor: i32,
+    patch: i32,
+}
+type GetVersion = unsafe extern "C" fn() -> *const Version;
+
+/// The oneDNN functions norsk calls.
+pub(crate) struct OneDnn {
+    sgemm: Sgemm,
+    gemm_u8s8s32: GemmU8S8S32,
+    omp_set_num_threads: Option<OmpSetNumThreads>,
+    description: String,
+}
+
+impl OneDnn {
+    /// Opens oneDNN and limits it to `isa` (it must not use more than the
+    /// rest of norsk was allowed).
+    pub fn load(dirs: &[PathBuf], isa: Isa) -> Result<Self, String> {
+        let lib = SharedLibrary::open(&["libdnnl.so.3", "libdnnl.so.2", "libdnnl.so"], dirs)?;
+        // Safety: the signatures are oneDNN's C API (dnnl.h), the same in
+        // versions 2 and 3.
+        unsafe {
+            let set_max_cpu_isa: SetMaxCpuIsa = lib.function("dnnl_set_max_cpu_isa")?;
+            let version: GetVersion = lib.function("dnnl_version")?;
+            let limit = match isa {
+                Isa::Portable => return Err("no product kernels below AVX2".into()),
+                Isa::Avx2 => 0x7,
+                Isa::Avx512 => 0x27,
+                Isa::Avx512Vnni => 0x67,
+                Isa::Avx512Bf16 => 0xe7,
+                Isa::Amx => 0x3e7,
+            };
+            // Fails only if oneDNN already dispatched, which it has not.
+            set_max_cpu_isa(limit);
+            let v = &*version();
+            let description = format!(
+                "oneDNN {}.{}.{} ({})",
+                v.major,
+                v.minor,
+                v.patch,
+                lib.path.display()
+            );
+            let one_dnn = Self {
+                sgemm: lib.function("dnnl_sgemm")?,
+                gemm_u8s8s32: lib.function("dnnl_gemm_u8s8s32")?,
+                omp_set_num_threads: lib.function("omp_set_num_threads").ok(),
+                description,
+            };
+            std::mem::forget(lib);
+            Ok(one_dnn)
+        }
+    }
+
+    /// As many OpenMP threads per call as norsk has threads.
+    fn set_threads(&self) {
+        if let Some(set) = self.omp_set_num_threads {
+            // Safety: sets the calling thread's OpenMP team size.
+            unsafe { set(candle_core::utils::get_num_threads().max(1) as i32) }
+        }
+    }
+}
+
+impl ProductLibrary for OneDnn {
+    fn name(&self) -> &'static str {
+        "onednn"
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn threads_itself(&self) -> bool {
+        self.omp_set_num_threads.is_some()
+    }
+
+    unsafe fn sgemm(&self, p: super::F32Product) {
+        self.set_threads();
+        let status = (self.sgemm)(
+            b'N' as c_char,
+            b'N' as c_char,
+            p.m as Dim,
+            p.n as Dim,
+            p.k as Dim,
+            1.0,
+            p.a,
+            p.lda as Dim,
+            p.b,
+            p.ldb as Dim,
+            if p.accumulate { 1.0 } else { 0.0 },
+            p.c,
+            p.ldc as Dim,
+        );
+        assert_eq!(status, 0, "dnnl_sgemm rejected its arguments");
+    }
+
+    unsafe fn igemm(&self, p: super::Int8Product) {
+        self.set_threads();
+        let zero = 0i32;
+        let status = (self.gemm_u8s8s32)(
+            b'N' as c_char,
+            b'T' as c_char,
+            b'F' as c_char,
+            p.m as Dim,
+            p.n as Dim,
+            p.k as Dim,
+            1.0,
+            p.a,
+            p.lda as Dim,
+            0,
+            p.b,
+            p.ldb as Dim,
+            0,
+            0.0,
+            p.c,
+            p.ldc as Dim,
+            &zero,
+        );
+        assert_eq!(status, 0, "dnnl_gemm_u8s8s32 rejected its arguments");
+    }
+}
