@@ -76,12 +76,13 @@ pub(crate) fn activate(values: &mut [f32], act: HiddenAct) {
     }
 }
 
-/// `*v = f(*v)` for every value, compiled for AVX2 and FMA when the CPU has
-/// them (then `f`, inlined, runs on 8 values at a time).
+/// `*v = f(*v)` for every value, compiled for AVX2 and FMA when the kernels
+/// may use them ([`crate::kernels::Kernels::isa`]: the CPU's level or the
+/// cap); then `f`, inlined, runs on 8 values at a time.
 #[inline(always)]
 pub(crate) fn map_in_place(values: &mut [f32], f: impl Fn(f32) -> f32) {
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    if crate::kernels::selected().isa >= crate::kernels::Isa::Avx2 {
         // Safety: the CPU has the features the function is compiled for.
         return unsafe { map_avx2(values, f) };
     }

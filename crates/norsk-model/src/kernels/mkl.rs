@@ -156,6 +156,10 @@ impl ProductLibrary for Mkl {
         );
     }
 
+    fn exact_int8(&self, isa: Isa) -> bool {
+        isa >= Isa::Avx512Vnni
+    }
+
     fn has_bf16(&self) -> bool {
         true
     }

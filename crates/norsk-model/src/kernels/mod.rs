@@ -14,8 +14,10 @@
 //! like the rest of the pass, so no second thread pool competes with it.
 //! oneMKL is chosen on Intel CPUs only: on an AMD EPYC (Zen 3) its products
 //! ran at a third of oneDNN's. Every int8 path gives the same integers (the
-//! weights have 7 bits, so no kernel saturates), so they give the same
-//! outputs to the last bit.
+//! weights have 7 bits, so norsk's AVX2 kernel and oneDNN never saturate),
+//! so they give the same outputs to the last bit; oneMKL's int8 product
+//! saturates its 16-bit pair sums on CPUs without VNNI, so it is used only
+//! from AVX512-VNNI up.
 
 mod dynlib;
 mod isa;
@@ -94,6 +96,11 @@ pub(crate) trait ProductLibrary: Send + Sync {
     /// norsk makes one call per product, else one per thread).
     fn threads_itself(&self) -> bool {
         false
+    }
+    /// Whether [`ProductLibrary::igemm`] gives the exact integers at this
+    /// level (oneMKL's saturate without VNNI).
+    fn exact_int8(&self, _isa: Isa) -> bool {
+        true
     }
     /// Whether [`ProductLibrary::bf16gemm`] exists.
     fn has_bf16(&self) -> bool {
@@ -322,7 +329,14 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         }
     };
     let (f32, int8) = match library {
-        Some(lib) => (F32Kernel::Library(lib), Int8Kernel::Library(lib)),
+        Some(lib) if lib.exact_int8(isa) => (F32Kernel::Library(lib), Int8Kernel::Library(lib)),
+        Some(lib) => {
+            reasons.push(format!(
+                "int8 products: norsk's own ({} saturates without VNNI at {isa})",
+                lib.name()
+            ));
+            (F32Kernel::Library(lib), own_int8)
+        }
         None => (F32Kernel::GemmCrate, own_int8),
     };
     let bf16 = library.filter(|lib| lib.has_bf16() && isa.has_bf16());
@@ -417,7 +431,8 @@ pub(crate) fn column_blocks(n: usize, block: impl Fn(usize, usize) + Sync) {
         .for_each(|i| block(i * width, ((i + 1) * width).min(n)));
 }
 
-/// Every library this machine can open for tests, at the CPU's own level:
+/// Every library this machine can open for tests, at the CPU's own level
+/// (for int8, filter with [`ProductLibrary::exact_int8`]):
 /// from `target/kernel-libs` (where `scripts/setup.sh` puts oneMKL) and the
 /// system's search.
 #[cfg(test)]
@@ -482,5 +497,23 @@ mod tests {
         })
         .unwrap();
         assert_eq!(own.f32.name(), "gemm-crate");
+    }
+
+    #[test]
+    fn omkl_int8_is_not_chosen_where_it_would_saturate() {
+        let isa = CpuFeatures::detect().isa;
+        let dirs = [PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/kernel-libs")];
+        if isa >= Isa::Avx512Vnni || mkl(&dirs, isa).is_err() {
+            return; // nothing to check on this machine
+        }
+        let kernels = choose(&KernelOptions {
+            library: LibraryChoice::Mkl,
+            library_dirs: dirs.to_vec(),
+            ..KernelOptions::default()
+        })
+        .unwrap();
+        assert_eq!(kernels.f32.name(), "mkl");
+        assert_ne!(kernels.int8.name(), "mkl");
+        assert!(kernels.to_string().contains("saturates without VNNI"));
     }
 }
