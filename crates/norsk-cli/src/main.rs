@@ -65,10 +65,16 @@ fn main() -> ExitCode {
 }
 
 /// A reader that stopped reading (`norsk ner … | head`) is not an error.
+/// `serde_json` wraps the I/O errors of its writers without exposing them as
+/// a source, so its errors are asked for their I/O kind.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => Some(io.kind()),
+            None => cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

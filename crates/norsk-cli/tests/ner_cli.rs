@@ -15,15 +15,20 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn norsk(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_norsk"))
+/// `norsk ARGS…` with its standard streams piped.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_norsk"));
+    command
         .args(args)
         .env_remove("NORSK_NER_MODEL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("norsk runs");
+        .stderr(Stdio::piped());
+    command
+}
+
+fn norsk(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = command(args).spawn().expect("norsk runs");
     let mut pipe = child.stdin.take().unwrap();
     pipe.write_all(stdin.unwrap_or_default()).unwrap();
     drop(pipe);
@@ -142,6 +147,39 @@ fn jsonl_input_gives_one_record_per_line_in_order() {
     );
     assert_eq!(records[3]["id"], 3);
     assert!(records[3]["entities"].is_array());
+}
+
+/// `norsk ner --model tiny-ner ARGS…` whose reader has gone away before
+/// anything is written, as `norsk ner … | head -1` ends.
+fn ner_into_closed_pipe(args: &[&str]) -> Output {
+    let model = fixture("tiny-ner");
+    let mut child = command(&["ner", "--model", model.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("norsk runs");
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn broken_pipe_is_quiet_for_json_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let many = dir.path().join("many.jsonl");
+    let line = format!("{{\"text\":\"{TEXT}\",\"pad\":\"{}\"}}\n", "x".repeat(2000));
+    std::fs::write(&many, line.repeat(200)).unwrap();
+    let long = TEXT.repeat(20);
+    let every_token = ["--aggregation", "none", "--ignore-labels", ""];
+    let runs: [Vec<&str>; 3] = [
+        vec!["--input", many.to_str().unwrap(), "--format", "jsonl"],
+        vec!["--input", many.to_str().unwrap(), "--format", "json"],
+        [&every_token[..], &["--format", "json", &long]].concat(),
+    ];
+    for args in runs {
+        let out = ner_into_closed_pipe(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
 }
 
 #[test]
