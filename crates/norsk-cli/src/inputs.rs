@@ -57,13 +57,15 @@ pub enum InputFormat {
 pub type Records = Box<dyn Iterator<Item = anyhow::Result<Record>>>;
 
 impl InputArgs {
-    /// The records in chunks of at most `size`, in input order: enough to
-    /// batch by length, few enough to stream.
+    /// The records after the first `skip`, in chunks of at most `size`, in
+    /// input order: enough to batch by length, few enough to stream.
     pub fn chunks(
         &self,
         size: usize,
+        skip: u64,
     ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Vec<Record>>>> {
-        let mut records = self.records()?;
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let mut records = self.records()?.skip(skip);
         Ok(std::iter::from_fn(move || {
             let chunk: anyhow::Result<Vec<Record>> = records.by_ref().take(size).collect();
             match chunk {

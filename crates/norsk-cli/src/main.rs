@@ -7,6 +7,7 @@ mod eval;
 mod inputs;
 mod model;
 mod ner;
+mod resume;
 mod train;
 
 use std::process::ExitCode;
