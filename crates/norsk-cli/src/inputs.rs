@@ -6,17 +6,25 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use norsk_io::{decode_text, read_folder, read_jsonl, read_table, read_text_file, Record};
+use norsk_io::{
+    decode_text, read_folder, read_jsonl, read_table, read_text_file, InputError, Record,
+};
 use serde_json::{Map, Value};
 
 /// The input options shared by the commands that read texts.
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Texts to process; an argument that names an existing file is read as
-    /// that file (`norsk ner artikkel.txt`). With no texts, files or --input,
-    /// one text is read from stdin.
+    /// that file (`artikkel.txt`). An argument that looks like a path (no
+    /// whitespace, and a `/` or an ending such as `.txt`, `.jsonl`, `.csv`,
+    /// `.gz`) but names no file is an error; --text reads it as text. With
+    /// no texts, files or --input, one text is read from stdin.
     #[arg(value_name = "TEXT", conflicts_with_all = ["files", "input"])]
     pub texts: Vec<String>,
+
+    /// Read every TEXT argument as text, even one that names a file.
+    #[arg(long = "text", requires = "texts")]
+    pub literal: bool,
 
     /// Files to process, each one text (`.gz` is decompressed).
     #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1.., conflicts_with = "input")]
@@ -85,15 +93,11 @@ impl InputArgs {
             return Ok(Box::new(files.map(|(i, path)| Ok(file_record(i, &path)))));
         }
         if !self.texts.is_empty() {
+            let literal = self.literal;
             let texts = self.texts.clone().into_iter().enumerate();
-            return Ok(Box::new(texts.map(|(i, text)| {
-                let path = Path::new(&text);
-                Ok(if path.is_file() {
-                    file_record(i, path)
-                } else {
-                    plain(i, Ok(text))
-                })
-            })));
+            return Ok(Box::new(
+                texts.map(move |(i, text)| Ok(text_argument(i, text, literal))),
+            ));
         }
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -174,6 +178,40 @@ impl InputArgs {
     }
 }
 
+/// Endings of the files a text argument may name.
+const FILE_ENDINGS: [&str; 14] = [
+    "txt", "text", "md", "json", "jsonl", "ndjson", "csv", "tsv", "gz", "xz", "conll", "conllu",
+    "html", "xml",
+];
+
+/// Whether a text argument is more likely a (mistyped) path than a text:
+/// no whitespace, and a path separator or a file ending.
+fn looks_like_path(text: &str) -> bool {
+    let ending = text
+        .rsplit_once('.')
+        .is_some_and(|(_, e)| FILE_ENDINGS.contains(&e.to_ascii_lowercase().as_str()));
+    !text.is_empty()
+        && !text.chars().any(char::is_whitespace)
+        && (ending || text.contains('/') || text.contains(std::path::MAIN_SEPARATOR))
+}
+
+/// A TEXT argument: the file it names, an error when it looks like a path
+/// that names none, else the text itself (always, when `literal`).
+fn text_argument(i: usize, text: String, literal: bool) -> Record {
+    let path = Path::new(&text);
+    if literal || !(path.is_file() || looks_like_path(&text)) {
+        return plain(i, Ok(text));
+    }
+    let mut record = file_record(i, path);
+    if !path.exists() {
+        record.text = Err(InputError::Io {
+            path: path.to_path_buf(),
+            reason: "no such file (--text reads the arguments as texts)".into(),
+        });
+    }
+    record
+}
+
 /// A file read as one text; the record carries its path as `file`.
 fn file_record(i: usize, path: &Path) -> Record {
     let mut extra = Map::new();
@@ -185,10 +223,48 @@ fn file_record(i: usize, path: &Path) -> Record {
     }
 }
 
-fn plain(i: usize, text: Result<String, norsk_io::InputError>) -> Record {
+fn plain(i: usize, text: Result<String, InputError>) -> Record {
     Record {
         id: Value::from(i),
         text,
         extra: Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_path_is_not_read_as_text() {
+        for path in [
+            "nosuch.txt",
+            "data/artikler",
+            "notat.TXT.gz",
+            "a.jsonl",
+            "x.csv",
+        ] {
+            assert!(looks_like_path(path), "{path}");
+        }
+        for text in [
+            "Oslo.",
+            "U.S.A",
+            "og/eller er to ord",
+            "kl. 21.55",
+            "",
+            "3.5",
+        ] {
+            assert!(!looks_like_path(text), "{text}");
+        }
+        let record = text_argument(0, "nosuch.txt".into(), false);
+        let err = record.text.unwrap_err().to_string();
+        assert!(
+            err.contains("nosuch.txt") && err.contains("no such file"),
+            "{err}"
+        );
+        let record = text_argument(0, "nosuch.txt".into(), true);
+        assert_eq!(record.text.as_deref(), Ok("nosuch.txt"), "--text");
+        let record = text_argument(0, "Oslo".into(), false);
+        assert_eq!(record.text.as_deref(), Ok("Oslo"));
     }
 }

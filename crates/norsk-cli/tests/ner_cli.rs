@@ -209,6 +209,21 @@ fn stdin_and_files_are_texts() {
 }
 
 #[test]
+fn a_mistyped_path_is_an_error_naming_it() {
+    for missing in ["nosuch.txt", "mappe/artikkel"] {
+        let out = ner(&["--format", "json", missing], None);
+        assert_eq!(out.status.code(), Some(1), "{missing}");
+        assert!(stderr(&out).contains(missing), "{}", stderr(&out));
+        assert!(stderr(&out).contains("--text"), "{}", stderr(&out));
+    }
+    let out = ner(&["--format", "json", "--text", "nosuch.txt"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).trim_start().starts_with('['));
+    let out = ner(&["--format", "jsonl", "Oslo.", "og/eller er to ord"], None);
+    assert!(out.status.success(), "texts stay texts: {}", stderr(&out));
+}
+
+#[test]
 fn human_output_is_plain_when_piped_and_conll_tags_words() {
     let out = ner(&[TEXT], None);
     assert!(out.status.success());
