@@ -299,6 +299,40 @@ fn bad_models_give_clear_errors() {
 }
 
 #[test]
+fn offline_hub_messages_say_what_was_looked_for_and_where() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |model: &str| {
+        Command::new(env!("CARGO_BIN_EXE_norsk"))
+            .args(["ner", "--model", model, TEXT])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_HUB_CACHE", cache.path())
+            .env_remove("NORSK_NER_MODEL")
+            .output()
+            .unwrap()
+    };
+    let out = run("norsk-test/absent");
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("norsk-test/absent"), "{message}");
+    let place = format!("not in the cache at {}", cache.path().display());
+    assert!(message.contains(&place), "{message}");
+    assert!(!message.contains("has no config.json"), "{message}");
+
+    let out = run("models/norsk-bert-nerr");
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains("model folder models/norsk-bert-nerr does not exist"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Hub"),
+        "a folder, not a hub id: {message}"
+    );
+}
+
+#[test]
 fn eval_ner_scores_tagged_sentences() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("dev.tsv");
