@@ -1,10 +1,10 @@
 //! Where a command's texts come from: arguments, files, JSONL or stdin.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 use norsk_io::{
     decode_text, read_folder, read_jsonl, read_table, read_text_file, InputError, Record,
@@ -122,6 +122,12 @@ impl InputArgs {
             let records = read_folder(path)?;
             return Ok(Box::new(records.into_iter().map(Ok)));
         }
+        if path.is_dir() {
+            bail!(
+                "{} is a folder: --input-format folder (or auto) reads its .txt files",
+                path.display()
+            );
+        }
         let reader: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else if path.extension().is_some_and(|e| e == "gz" || e == "xz") {
@@ -129,6 +135,8 @@ impl InputArgs {
         } else {
             Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
         };
+        let mut reader = BufReader::new(reader);
+        refuse_binary(&mut reader, path)?;
         let (text, id) = (&self.text_field, &self.id_field);
         Ok(match format {
             InputFormat::Csv | InputFormat::Tsv => {
@@ -137,14 +145,11 @@ impl InputArgs {
                 } else {
                     b'\t'
                 };
-                let records = read_table(BufReader::new(reader), delimiter, text, id)
+                let records = read_table(reader, delimiter, text, id)
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 Box::new(records.map(Ok))
             }
-            _ => Box::new(
-                read_jsonl(BufReader::new(reader), text, id)
-                    .map(|r| r.map_err(anyhow::Error::from)),
-            ),
+            _ => Box::new(read_jsonl(reader, text, id).map(|r| r.map_err(anyhow::Error::from))),
         })
     }
 
@@ -175,6 +180,25 @@ impl InputArgs {
     /// Whether the input is a single text (so output needs no per-text framing).
     pub fn is_single(&self) -> bool {
         self.input.is_none() && self.files.len() + self.texts.len() <= 1
+    }
+}
+
+/// Refuses input whose first block holds a NUL byte: a binary file (an
+/// executable, an archive) is one error, not an error record per line.
+fn refuse_binary(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<()> {
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    match head.iter().position(|&b| b == 0) {
+        Some(position) => Err(InputError::Binary {
+            source_name: match path.to_str() {
+                Some("-") => "stdin".to_string(),
+                _ => path.display().to_string(),
+            },
+            position,
+        }
+        .into()),
+        None => Ok(()),
     }
 }
 

@@ -282,6 +282,55 @@ fn binary_input_is_refused() {
 }
 
 #[test]
+fn a_binary_file_or_a_folder_as_jsonl_is_one_clear_error() {
+    let binary = env!("CARGO_BIN_EXE_norsk");
+    let out = ner(&["--input", binary, "--format", "jsonl"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "no error record per line");
+    assert!(stderr(&out).contains("binary"), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let out = ner(&["--input", folder, "--input-format", "jsonl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains(folder) && message.contains("is a folder"),
+        "{message}"
+    );
+    assert!(!message.contains("stdin"), "{message}");
+}
+
+#[test]
+fn helps_list_the_exit_codes_and_cite_their_own_command() {
+    let commands: [&[&str]; 6] = [
+        &[],
+        &["ner"],
+        &["classify"],
+        &["bench"],
+        &["eval", "ner"],
+        &["train", "classify"],
+    ];
+    for command in commands {
+        let out = norsk(&[command, &["--help"]].concat(), None);
+        assert!(out.status.success(), "{command:?}");
+        // Help text is wrapped to the terminal's width.
+        let help = stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            help.contains("Exit codes: 0 all went through"),
+            "{command:?}: {help}"
+        );
+        assert!(help.contains("2 nothing could be done"), "{command:?}");
+        if command == ["classify"] {
+            assert!(!help.contains("norsk ner"), "{help}");
+        }
+    }
+}
+
+#[test]
 fn bad_models_give_clear_errors() {
     let out = norsk(&["ner", "--model", "/no/such/folder", TEXT], None);
     assert_eq!(out.status.code(), Some(2));
@@ -398,6 +447,23 @@ fn bench_records(extra: &[&str]) -> Vec<Value> {
     let out = norsk(&args, None);
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn bench_corpus_table_prints_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("korpus.txt");
+    std::fs::write(&corpus, format!("{TEXT}\nOslo er en by.\n")).unwrap();
+    let model = fixture("tiny-ner");
+    let (model, corpus) = (model.to_str().unwrap(), corpus.to_str().unwrap());
+    let flags = "--threads 1 --batch-sizes 2 --warmup 0 --iters 1";
+    let mut args = vec!["bench", "--model", model, "--corpus", corpus];
+    args.extend(flags.split(' '));
+    let out = norsk(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("GFLOP/s"), "{table}");
+    assert!(!table.contains("NaN"), "{table}");
 }
 
 #[test]
