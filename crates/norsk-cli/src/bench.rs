@@ -350,7 +350,7 @@ fn print_table(records: &[Value]) {
             Some(n) => n.to_string(),
         };
         println!(
-            "{:<9} {:<5} {:>5} {:>5} {:>3} {:>11.0} {:>9.1} {:>9.2} {:>9.2} {:>8.2} {:>7.1} {:>8.0}",
+            "{:<9} {:<5} {:>5} {:>5} {:>3} {:>11.0} {:>9.1} {:>9.2} {:>9.2} {:>8.2} {:>7} {:>8.0}",
             r["task"].as_str().unwrap_or("?"),
             r["precision"].as_str().unwrap_or("?"),
             r["batch_size"].as_u64().unwrap_or(0),
@@ -361,7 +361,10 @@ fn print_table(records: &[Value]) {
             num("p50_ms"),
             num("p95_ms"),
             num("p99_ms"),
-            num("gflops"),
+            // Unknown for a corpus: its batches have no one shape.
+            r["gflops"]
+                .as_f64()
+                .map_or("-".to_string(), |g| format!("{g:.1}")),
             num("peak_rss_mb"),
         );
         if let Some(t) = r["texts_per_s"].as_f64() {

@@ -1,8 +1,7 @@
 //! `norsk classify`: a topic record for every input record, in order.
 
-use std::collections::HashSet;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -16,11 +15,15 @@ use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
 use crate::inputs::InputArgs;
+use crate::resume::records_done;
 use crate::{model, Outcome};
 
 /// Records classified together: enough to batch by length, few enough to
 /// stream and to lose little on a crash.
 const CHUNK: usize = 256;
+
+/// The first line of CSV output.
+pub const CSV_HEADER: &str = "id,label,score,labels,error";
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -66,7 +69,10 @@ pub struct ClassifyArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// With --output: skip records whose id is already in the output.
+    /// With --output: go on where an earlier run stopped. Each record of
+    /// the output stands for one input record, in order, so as many input
+    /// records are skipped as the output holds whole; a half-written last
+    /// record is cut off and done again.
     #[arg(long, requires = "output")]
     resume: bool,
 
@@ -83,8 +89,9 @@ pub struct ClassifyArgs {
     batch_size: usize,
 }
 
+/// How `classify` writes its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
+pub enum OutputFormat {
     Jsonl,
     Csv,
 }
@@ -172,19 +179,16 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             _ => OutputFormat::Jsonl,
         });
     let done = match (&args.output, args.resume) {
-        (Some(path), true) => finished_ids(path, format)?,
-        _ => HashSet::new(),
+        (Some(path), true) => records_done(path, format)?,
+        _ => 0,
     };
     let mut out = Output::open(args.output.as_deref(), format, args.resume)?;
     let progress = progress_bar(args.input.count_hint());
+    progress.set_position(done);
     let mut failed = false;
-    for chunk in args.input.chunks(CHUNK)? {
+    for chunk in args.input.chunks(CHUNK, done)? {
         let chunk = chunk?;
-        let todo: Vec<&Record> = chunk
-            .iter()
-            .filter(|r| !done.contains(&id_key(&r.id)))
-            .collect();
-        let articles: Vec<Article> = todo
+        let articles: Vec<Article> = chunk
             .iter()
             .filter_map(|r| {
                 let text = usable_text(r).ok()?;
@@ -197,7 +201,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             .collect();
         let mut scored = scorer.score(&articles)?.into_iter();
         let mut lines = String::new();
-        for record in &todo {
+        for record in &chunk {
             let line = match usable_text(record) {
                 Ok(_) => out.result_line(record, &scored.next().unwrap_or_default())?,
                 Err(message) => {
@@ -227,51 +231,12 @@ fn usable_text(record: &Record) -> Result<&str, String> {
     }
 }
 
-/// How an id is compared when resuming: its JSON form.
+/// An id as a CSV field: strings as they are, other values as JSON.
 fn id_key(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Ids already written to an earlier output; a half-written last line (a
-/// crash mid-write) is cut off so the file ends with a whole record.
-fn finished_ids(path: &Path, format: OutputFormat) -> anyhow::Result<HashSet<String>> {
-    let Ok(mut file) = OpenOptions::new().read(true).write(true).open(path) else {
-        return Ok(HashSet::new());
-    };
-    let mut whole = 0u64;
-    let mut ids = HashSet::new();
-    let mut reader = BufReader::new(&mut file);
-    let mut line = Vec::new();
-    let mut first = true;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 || !line.ends_with(b"\n") {
-            break;
-        }
-        whole += n as u64;
-        let text = String::from_utf8_lossy(&line);
-        let id = match format {
-            OutputFormat::Jsonl => serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("id").map(id_key)),
-            OutputFormat::Csv if first => None,
-            OutputFormat::Csv => csv::ReaderBuilder::new()
-                .has_headers(false)
-                .from_reader(text.as_bytes())
-                .records()
-                .next()
-                .and_then(|r| r.ok()?.get(0).map(str::to_string)),
-        };
-        first = false;
-        ids.extend(id);
-    }
-    drop(reader);
-    file.set_len(whole)?;
-    Ok(ids)
 }
 
 /// Where records go: stdout or a file, as JSONL or CSV, whole lines only.
@@ -298,7 +263,7 @@ impl Output {
         };
         let mut out = Self { sink, format };
         if format == OutputFormat::Csv && fresh {
-            out.write_lines("id,label,score,labels,error\n")?;
+            out.write_lines(&format!("{CSV_HEADER}\n"))?;
         }
         Ok(out)
     }

@@ -23,8 +23,10 @@ pub struct EvalArgs {
 #[derive(Debug, Subcommand)]
 enum EvalTask {
     /// Entity-level precision, recall and F1 on NorNE-style data, as seqeval computes them.
+    #[command(after_help = crate::EXIT_CODES)]
     Ner(EvalNerArgs),
     /// Accuracy, macro-F1, per-label scores and the confusion matrix of a classifier.
+    #[command(after_help = crate::EXIT_CODES)]
     Classify(EvalClassifyArgs),
 }
 

@@ -1,22 +1,30 @@
 //! Where a command's texts come from: arguments, files, JSONL or stdin.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
-use norsk_io::{decode_text, read_folder, read_jsonl, read_table, read_text_file, Record};
+use norsk_io::{
+    decode_text, read_folder, read_jsonl, read_table, read_text_file, InputError, Record,
+};
 use serde_json::{Map, Value};
 
 /// The input options shared by the commands that read texts.
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Texts to process; an argument that names an existing file is read as
-    /// that file (`norsk ner artikkel.txt`). With no texts, files or --input,
-    /// one text is read from stdin.
+    /// that file (`artikkel.txt`). An argument that looks like a path (no
+    /// whitespace, and a `/` or an ending such as `.txt`, `.jsonl`, `.csv`,
+    /// `.gz`) but names no file is an error; --text reads it as text. With
+    /// no texts, files or --input, one text is read from stdin.
     #[arg(value_name = "TEXT", conflicts_with_all = ["files", "input"])]
     pub texts: Vec<String>,
+
+    /// Read every TEXT argument as text, even one that names a file.
+    #[arg(long = "text", requires = "texts")]
+    pub literal: bool,
 
     /// Files to process, each one text (`.gz` is decompressed).
     #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1.., conflicts_with = "input")]
@@ -57,13 +65,15 @@ pub enum InputFormat {
 pub type Records = Box<dyn Iterator<Item = anyhow::Result<Record>>>;
 
 impl InputArgs {
-    /// The records in chunks of at most `size`, in input order: enough to
-    /// batch by length, few enough to stream.
+    /// The records after the first `skip`, in chunks of at most `size`, in
+    /// input order: enough to batch by length, few enough to stream.
     pub fn chunks(
         &self,
         size: usize,
+        skip: u64,
     ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Vec<Record>>>> {
-        let mut records = self.records()?;
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let mut records = self.records()?.skip(skip);
         Ok(std::iter::from_fn(move || {
             let chunk: anyhow::Result<Vec<Record>> = records.by_ref().take(size).collect();
             match chunk {
@@ -83,15 +93,11 @@ impl InputArgs {
             return Ok(Box::new(files.map(|(i, path)| Ok(file_record(i, &path)))));
         }
         if !self.texts.is_empty() {
+            let literal = self.literal;
             let texts = self.texts.clone().into_iter().enumerate();
-            return Ok(Box::new(texts.map(|(i, text)| {
-                let path = Path::new(&text);
-                Ok(if path.is_file() {
-                    file_record(i, path)
-                } else {
-                    plain(i, Ok(text))
-                })
-            })));
+            return Ok(Box::new(
+                texts.map(move |(i, text)| Ok(text_argument(i, text, literal))),
+            ));
         }
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -116,6 +122,12 @@ impl InputArgs {
             let records = read_folder(path)?;
             return Ok(Box::new(records.into_iter().map(Ok)));
         }
+        if path.is_dir() {
+            bail!(
+                "{} is a folder: --input-format folder (or auto) reads its .txt files",
+                path.display()
+            );
+        }
         let reader: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else if path.extension().is_some_and(|e| e == "gz" || e == "xz") {
@@ -123,6 +135,8 @@ impl InputArgs {
         } else {
             Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
         };
+        let mut reader = BufReader::new(reader);
+        refuse_binary(&mut reader, path)?;
         let (text, id) = (&self.text_field, &self.id_field);
         Ok(match format {
             InputFormat::Csv | InputFormat::Tsv => {
@@ -131,14 +145,11 @@ impl InputArgs {
                 } else {
                     b'\t'
                 };
-                let records = read_table(BufReader::new(reader), delimiter, text, id)
+                let records = read_table(reader, delimiter, text, id)
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 Box::new(records.map(Ok))
             }
-            _ => Box::new(
-                read_jsonl(BufReader::new(reader), text, id)
-                    .map(|r| r.map_err(anyhow::Error::from)),
-            ),
+            _ => Box::new(read_jsonl(reader, text, id).map(|r| r.map_err(anyhow::Error::from))),
         })
     }
 
@@ -172,6 +183,59 @@ impl InputArgs {
     }
 }
 
+/// Refuses input whose first block holds a NUL byte: a binary file (an
+/// executable, an archive) is one error, not an error record per line.
+fn refuse_binary(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<()> {
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    match head.iter().position(|&b| b == 0) {
+        Some(position) => Err(InputError::Binary {
+            source_name: match path.to_str() {
+                Some("-") => "stdin".to_string(),
+                _ => path.display().to_string(),
+            },
+            position,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Endings of the files a text argument may name.
+const FILE_ENDINGS: [&str; 14] = [
+    "txt", "text", "md", "json", "jsonl", "ndjson", "csv", "tsv", "gz", "xz", "conll", "conllu",
+    "html", "xml",
+];
+
+/// Whether a text argument is more likely a (mistyped) path than a text:
+/// no whitespace, and a path separator or a file ending.
+fn looks_like_path(text: &str) -> bool {
+    let ending = text
+        .rsplit_once('.')
+        .is_some_and(|(_, e)| FILE_ENDINGS.contains(&e.to_ascii_lowercase().as_str()));
+    !text.is_empty()
+        && !text.chars().any(char::is_whitespace)
+        && (ending || text.contains('/') || text.contains(std::path::MAIN_SEPARATOR))
+}
+
+/// A TEXT argument: the file it names, an error when it looks like a path
+/// that names none, else the text itself (always, when `literal`).
+fn text_argument(i: usize, text: String, literal: bool) -> Record {
+    let path = Path::new(&text);
+    if literal || !(path.is_file() || looks_like_path(&text)) {
+        return plain(i, Ok(text));
+    }
+    let mut record = file_record(i, path);
+    if !path.exists() {
+        record.text = Err(InputError::Io {
+            path: path.to_path_buf(),
+            reason: "no such file (--text reads the arguments as texts)".into(),
+        });
+    }
+    record
+}
+
 /// A file read as one text; the record carries its path as `file`.
 fn file_record(i: usize, path: &Path) -> Record {
     let mut extra = Map::new();
@@ -183,10 +247,48 @@ fn file_record(i: usize, path: &Path) -> Record {
     }
 }
 
-fn plain(i: usize, text: Result<String, norsk_io::InputError>) -> Record {
+fn plain(i: usize, text: Result<String, InputError>) -> Record {
     Record {
         id: Value::from(i),
         text,
         extra: Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_path_is_not_read_as_text() {
+        for path in [
+            "nosuch.txt",
+            "data/artikler",
+            "notat.TXT.gz",
+            "a.jsonl",
+            "x.csv",
+        ] {
+            assert!(looks_like_path(path), "{path}");
+        }
+        for text in [
+            "Oslo.",
+            "U.S.A",
+            "og/eller er to ord",
+            "kl. 21.55",
+            "",
+            "3.5",
+        ] {
+            assert!(!looks_like_path(text), "{text}");
+        }
+        let record = text_argument(0, "nosuch.txt".into(), false);
+        let err = record.text.unwrap_err().to_string();
+        assert!(
+            err.contains("nosuch.txt") && err.contains("no such file"),
+            "{err}"
+        );
+        let record = text_argument(0, "nosuch.txt".into(), true);
+        assert_eq!(record.text.as_deref(), Ok("nosuch.txt"), "--text");
+        let record = text_argument(0, "Oslo".into(), false);
+        assert_eq!(record.text.as_deref(), Ok("Oslo"));
     }
 }

@@ -8,15 +8,20 @@ mod inputs;
 mod kernels;
 mod model;
 mod ner;
+mod resume;
 mod train;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// What the exit status says, at the end of every help.
+const EXIT_CODES: &str = "Exit codes: 0 all went through, 1 some records failed (the rest are \
+                          written), 2 nothing could be done (e.g. the model is missing).";
+
 /// Norwegian BERT models on the CPU: named entities, topics, benchmarks.
 #[derive(Debug, Parser)]
-#[command(name = "norsk", version, about, max_term_width = 100)]
+#[command(name = "norsk", version, about, max_term_width = 100, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,14 +30,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Tag named entities (persons, organisations, places, …) with exact offsets.
+    #[command(after_help = EXIT_CODES)]
     Ner(ner::NerArgs),
     /// Classify articles by topic: one record per input record, in order.
+    #[command(after_help = EXIT_CODES)]
     Classify(classify::ClassifyArgs),
     /// Score a model on labelled data.
+    #[command(after_help = EXIT_CODES)]
     Eval(eval::EvalArgs),
     /// Train a model on the CPU.
+    #[command(after_help = EXIT_CODES)]
     Train(train::TrainArgs),
     /// Measure throughput, latency and memory of a model on this CPU.
+    #[command(after_help = EXIT_CODES)]
     Bench(bench::BenchArgs),
     /// Say which product kernels this CPU runs, and why.
     Info,
@@ -73,10 +83,16 @@ fn main() -> ExitCode {
 }
 
 /// A reader that stopped reading (`norsk ner … | head`) is not an error.
+/// `serde_json` wraps the I/O errors of its writers without exposing them as
+/// a source, so its errors are asked for their I/O kind.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => Some(io.kind()),
+            None => cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

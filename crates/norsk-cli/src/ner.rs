@@ -107,7 +107,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     };
     let mut writer = Writer::new(&args);
     let mut failed = false;
-    for chunk in args.input.chunks(CHUNK)? {
+    for chunk in args.input.chunks(CHUNK, 0)? {
         let chunk = chunk?;
         let texts: Vec<&str> = chunk
             .iter()

@@ -20,6 +20,7 @@ pub struct TrainArgs {
 enum TrainTask {
     /// Fine-tune an encoder and a classification head on labelled texts;
     /// the best epoch on dev is written in Hugging Face layout.
+    #[command(after_help = crate::EXIT_CODES)]
     Classify(TrainClassifyArgs),
 }
 

@@ -211,6 +211,62 @@ fn csv_output_and_resume_skip_what_is_done() {
 }
 
 #[test]
+fn resume_keys_on_position_not_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let text = "\"text\":\"Sak om budsjettet.\"";
+    let lines = [
+        format!("{{\"id\":\"a\",{text}}}"),
+        format!("{{\"id\":\"b\",{text}}}"),
+        format!("{{\"id\":\"a\",{text}}}"),
+        format!("{{\"id\":7,{text}}}"),
+        format!("{{\"id\":\"7\",{text}}}"),
+        "not json".to_string(),
+        format!("{{\"id\":5,{text}}}"),
+    ];
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let run = |resume: bool| {
+        let mut args = vec![
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ];
+        args.extend(resume.then_some("--resume"));
+        classify(&args, b"")
+    };
+    let written = || -> Vec<String> {
+        let text = std::fs::read_to_string(&output).unwrap();
+        assert!(text.ends_with('\n'), "{text}");
+        text.lines().map(str::to_string).collect()
+    };
+    let ids = |lines: &[String]| -> Vec<Value> {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+            .collect()
+    };
+    assert_eq!(run(false).status.code(), Some(1), "one malformed line");
+    let full = written();
+    let want: Vec<Value> = serde_json::from_str(r#"["a","b","a",7,"7",5,5]"#).unwrap();
+    assert_eq!(ids(&full), want);
+    for kept in [1, 2, 4, 6] {
+        let mut partial = full[..kept].join("\n");
+        partial.push_str("\n{\"id\":\"half-writ");
+        std::fs::write(&output, partial).unwrap();
+        let out = run(true);
+        let resumed = written();
+        assert_eq!(ids(&resumed), want, "resumed after {kept} records");
+        assert_eq!(resumed[..kept], full[..kept], "earlier records are kept");
+        let errors = resumed.iter().filter(|l| l.contains("\"error\"")).count();
+        assert_eq!(errors, 1, "{resumed:?}");
+        let code = if kept > 5 { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(code), "after {kept}");
+    }
+}
+
+#[test]
 fn zero_shot_with_an_nli_model() {
     let model = fixture("tiny-nli");
     let out = norsk(

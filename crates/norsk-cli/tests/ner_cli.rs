@@ -15,15 +15,20 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn norsk(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_norsk"))
+/// `norsk ARGS…` with its standard streams piped.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_norsk"));
+    command
         .args(args)
         .env_remove("NORSK_NER_MODEL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("norsk runs");
+        .stderr(Stdio::piped());
+    command
+}
+
+fn norsk(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = command(args).spawn().expect("norsk runs");
     let mut pipe = child.stdin.take().unwrap();
     pipe.write_all(stdin.unwrap_or_default()).unwrap();
     drop(pipe);
@@ -144,6 +149,39 @@ fn jsonl_input_gives_one_record_per_line_in_order() {
     assert!(records[3]["entities"].is_array());
 }
 
+/// `norsk ner --model tiny-ner ARGS…` whose reader has gone away before
+/// anything is written, as `norsk ner … | head -1` ends.
+fn ner_into_closed_pipe(args: &[&str]) -> Output {
+    let model = fixture("tiny-ner");
+    let mut child = command(&["ner", "--model", model.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("norsk runs");
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn broken_pipe_is_quiet_for_json_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let many = dir.path().join("many.jsonl");
+    let line = format!("{{\"text\":\"{TEXT}\",\"pad\":\"{}\"}}\n", "x".repeat(2000));
+    std::fs::write(&many, line.repeat(200)).unwrap();
+    let long = TEXT.repeat(20);
+    let every_token = ["--aggregation", "none", "--ignore-labels", ""];
+    let runs: [Vec<&str>; 3] = [
+        vec!["--input", many.to_str().unwrap(), "--format", "jsonl"],
+        vec!["--input", many.to_str().unwrap(), "--format", "json"],
+        [&every_token[..], &["--format", "json", &long]].concat(),
+    ];
+    for args in runs {
+        let out = ner_into_closed_pipe(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
 #[test]
 fn text_arguments_get_their_position_as_id() {
     let out = ner(&["--format", "jsonl", TEXT, "Oslo"], None);
@@ -168,6 +206,21 @@ fn stdin_and_files_are_texts() {
     assert_eq!(stdout(&from_file), stdout(&from_arg));
     let named = ner(&["--format", "json", file.to_str().unwrap()], None);
     assert_eq!(stdout(&named), stdout(&from_arg), "a path argument is read");
+}
+
+#[test]
+fn a_mistyped_path_is_an_error_naming_it() {
+    for missing in ["nosuch.txt", "mappe/artikkel"] {
+        let out = ner(&["--format", "json", missing], None);
+        assert_eq!(out.status.code(), Some(1), "{missing}");
+        assert!(stderr(&out).contains(missing), "{}", stderr(&out));
+        assert!(stderr(&out).contains("--text"), "{}", stderr(&out));
+    }
+    let out = ner(&["--format", "json", "--text", "nosuch.txt"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).trim_start().starts_with('['));
+    let out = ner(&["--format", "jsonl", "Oslo.", "og/eller er to ord"], None);
+    assert!(out.status.success(), "texts stay texts: {}", stderr(&out));
 }
 
 #[test]
@@ -229,6 +282,55 @@ fn binary_input_is_refused() {
 }
 
 #[test]
+fn a_binary_file_or_a_folder_as_jsonl_is_one_clear_error() {
+    let binary = env!("CARGO_BIN_EXE_norsk");
+    let out = ner(&["--input", binary, "--format", "jsonl"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "no error record per line");
+    assert!(stderr(&out).contains("binary"), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let out = ner(&["--input", folder, "--input-format", "jsonl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains(folder) && message.contains("is a folder"),
+        "{message}"
+    );
+    assert!(!message.contains("stdin"), "{message}");
+}
+
+#[test]
+fn helps_list_the_exit_codes_and_cite_their_own_command() {
+    let commands: [&[&str]; 6] = [
+        &[],
+        &["ner"],
+        &["classify"],
+        &["bench"],
+        &["eval", "ner"],
+        &["train", "classify"],
+    ];
+    for command in commands {
+        let out = norsk(&[command, &["--help"]].concat(), None);
+        assert!(out.status.success(), "{command:?}");
+        // Help text is wrapped to the terminal's width.
+        let help = stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            help.contains("Exit codes: 0 all went through"),
+            "{command:?}: {help}"
+        );
+        assert!(help.contains("2 nothing could be done"), "{command:?}");
+        if command == ["classify"] {
+            assert!(!help.contains("norsk ner"), "{help}");
+        }
+    }
+}
+
+#[test]
 fn bad_models_give_clear_errors() {
     let out = norsk(&["ner", "--model", "/no/such/folder", TEXT], None);
     assert_eq!(out.status.code(), Some(2));
@@ -243,6 +345,40 @@ fn bad_models_give_clear_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+}
+
+#[test]
+fn offline_hub_messages_say_what_was_looked_for_and_where() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |model: &str| {
+        Command::new(env!("CARGO_BIN_EXE_norsk"))
+            .args(["ner", "--model", model, TEXT])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_HUB_CACHE", cache.path())
+            .env_remove("NORSK_NER_MODEL")
+            .output()
+            .unwrap()
+    };
+    let out = run("norsk-test/absent");
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("norsk-test/absent"), "{message}");
+    let place = format!("not in the cache at {}", cache.path().display());
+    assert!(message.contains(&place), "{message}");
+    assert!(!message.contains("has no config.json"), "{message}");
+
+    let out = run("models/norsk-bert-nerr");
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains("model folder models/norsk-bert-nerr does not exist"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Hub"),
+        "a folder, not a hub id: {message}"
+    );
 }
 
 #[test]
@@ -311,6 +447,23 @@ fn bench_records(extra: &[&str]) -> Vec<Value> {
     let out = norsk(&args, None);
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn bench_corpus_table_prints_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("korpus.txt");
+    std::fs::write(&corpus, format!("{TEXT}\nOslo er en by.\n")).unwrap();
+    let model = fixture("tiny-ner");
+    let (model, corpus) = (model.to_str().unwrap(), corpus.to_str().unwrap());
+    let flags = "--threads 1 --batch-sizes 2 --warmup 0 --iters 1";
+    let mut args = vec!["bench", "--model", model, "--corpus", corpus];
+    args.extend(flags.split(' '));
+    let out = norsk(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("GFLOP/s"), "{table}");
+    assert!(!table.contains("NaN"), "{table}");
 }
 
 #[test]

@@ -17,9 +17,12 @@
 //!   it like `I-` (transformers only knows `B-`/`I-`).
 //!
 //! A typical call chain, per model window: [`softmax`] the logits of each
-//! non-special token, build a [`PreEntity`] for it with [`PreEntity::new`],
-//! then [`decode_window`]; when a text needed more than one window, pass all
-//! their entities to [`merge_windows`].
+//! non-special token, build a [`PreEntity`] for it with [`PreEntity::new`]
+//! (for tokenizers that do not mark continuations, pass them all through
+//! [`join_unmarked_pieces`]), then [`decode_window`]; [`Entity::fitted`]
+//! keeps whitespace out of the spans and trailing combining marks in; when
+//! a text needed more than one window, pass all their entities to
+//! [`merge_windows`].
 //!
 //! For evaluation, [`word_tags`] turns entities back into IOB2 word tags and
 //! [`evaluate`] scores them exactly as `seqeval` does.
@@ -46,7 +49,7 @@ pub use error::SpanError;
 pub use labels::{LabelScheme, Labels, OUTSIDE};
 pub use merge::merge_windows;
 pub use metrics::{entities, evaluate, Averages, Chunk, MetricsError, Mode, Report, TypeScores};
-pub use pre_entity::PreEntity;
+pub use pre_entity::{join_unmarked_pieces, PreEntity};
 pub use softmax::softmax;
 pub use window::{decode_window, default_ignore_labels};
 pub use word_tags::word_tags;

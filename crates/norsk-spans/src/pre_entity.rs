@@ -53,19 +53,29 @@ impl PreEntity {
     }
 }
 
+/// The piece SentencePiece makes of a space on its own (`▁`), when the
+/// word after it is not one vocabulary piece with its space (`▁` + `FOX`).
+const LONE_SPACE: &str = "\u{2581}";
+
 impl PreEntity {
     /// Re-decides `is_subword` for tokenizers that do not mark continuations
     /// (SentencePiece, as in XLM-R): a token continues a word only when it
-    /// touches the token before with a letter or digit on both sides. This
-    /// is transformers' fallback (no space before or at the token) made
-    /// stricter, so that punctuation glued to a word (`Oslo,`, `(Jon`) is not
-    /// part of it. The space such a token carries (`▁Oslo` spans ` Oslo`) is
-    /// then left out of its offsets, so entities start at their first letter.
+    /// touches the token before with a letter or digit on both sides, or
+    /// begins with a combining mark (`o` + U+0308). This is transformers'
+    /// fallback (no space before or at the token) made stricter, so that
+    /// punctuation glued to a word (`Oslo,`, `(Jon`) is not part of it. The
+    /// space such a token carries (`▁Oslo` spans ` Oslo`) is then left out of
+    /// its offsets, so entities start at their first letter.
+    ///
+    /// What one token cannot tell alone, [`join_unmarked_pieces`] adds.
     pub fn with_space_heuristic(mut self, text: &str) -> Self {
+        use unicode_categories::UnicodeCategories;
         let before = text.get(..self.start).and_then(|t| t.chars().next_back());
         let first = text.get(self.start..).and_then(|t| t.chars().next());
-        self.is_subword =
+        let glued =
             before.is_some_and(char::is_alphanumeric) && first.is_some_and(char::is_alphanumeric);
+        let mark = before.is_some() && first.is_some_and(|c| c.is_mark());
+        self.is_subword = glued || mark;
         if let Some(span) = text.get(self.start..self.end) {
             let trimmed = span.trim_start();
             if !trimmed.is_empty() {
@@ -74,6 +84,49 @@ impl PreEntity {
         }
         self
     }
+
+    /// Whether this token is a space on its own: the piece `▁`, or a span
+    /// of whitespace only.
+    fn is_lone_space(&self, text: &str) -> bool {
+        self.word == LONE_SPACE
+            || text
+                .get(self.start..self.end)
+                .is_some_and(|span| span.trim().is_empty())
+    }
+}
+
+/// Word boundaries of one window's tokens for tokenizers that do not mark
+/// continuations: [`PreEntity::with_space_heuristic`] on each token, then
+/// what it cannot see alone, as the model was trained (a word's label on
+/// its first piece, `▁` included):
+///
+/// * a lone space piece (`▁` before `FOX`) opens a word, and the next token,
+///   touching it, continues that word; the piece's offsets become an empty
+///   span where the word begins, so the word's span holds no space;
+/// * a token whose offsets overlap the token before (one source character
+///   split into pieces by the normalizer) continues its word.
+pub fn join_unmarked_pieces(text: &str, tokens: Vec<PreEntity>) -> Vec<PreEntity> {
+    let mut previous: Option<(usize, bool)> = None;
+    tokens
+        .into_iter()
+        .map(|token| {
+            let (start, end) = (token.start, token.end);
+            let lone = token.is_lone_space(text);
+            let mut token = token.with_space_heuristic(text);
+            if lone {
+                let span = text.get(start..end).unwrap_or_default();
+                token.start = start + span.len() - span.trim_start().len();
+                token.end = token.start;
+                token.is_subword = false;
+            } else if let Some((previous_end, previous_lone)) = previous {
+                if start < previous_end || (previous_lone && start == previous_end) {
+                    token.is_subword = true;
+                }
+            }
+            previous = Some((end, lone));
+            token
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -100,6 +153,51 @@ mod tests {
     }
 
     use super::*;
+
+    /// The words `join_unmarked_pieces` makes of `(piece, start, end)`s.
+    fn words<'a>(text: &'a str, pieces: &[(&str, usize, usize)]) -> Vec<&'a str> {
+        let tokens = pieces
+            .iter()
+            .map(|&(word, start, end)| {
+                PreEntity::new(text, word.into(), vec![], start, end, 0, false)
+            })
+            .collect();
+        let tokens = join_unmarked_pieces(text, tokens);
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        for token in tokens {
+            match words.last_mut() {
+                Some(word) if token.is_subword => word.1 = token.end,
+                _ => words.push((token.start, token.end)),
+            }
+        }
+        words.iter().map(|&(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn a_lone_space_piece_opens_the_word_after_it_without_its_space() {
+        let pieces = [("▁på", 0, 3), ("▁", 3, 4), ("FOX", 4, 7), ("▁kl", 7, 10)];
+        assert_eq!(words("på FOX kl", &pieces), ["på", "FOX", "kl"]);
+        let pieces = [("▁Oslo", 0, 4), ("▁", 4, 5)];
+        assert_eq!(
+            words("Oslo ", &pieces),
+            ["Oslo", ""],
+            "a lone space is an empty word"
+        );
+    }
+
+    #[test]
+    fn overlapping_pieces_and_combining_marks_continue_the_word() {
+        // A prepended `▁` takes the first character's offsets.
+        let pieces = [
+            ("▁", 0, 2),
+            ("É", 0, 2),
+            ("douard", 2, 8),
+            ("▁Louis", 8, 14),
+        ];
+        assert_eq!(words("Édouard Louis", &pieces), ["Édouard", "Louis"]);
+        let pieces = [("▁Tromso", 0, 6), ("\u{308}", 6, 8), ("▁i", 8, 10)];
+        assert_eq!(words("Tromso\u{308} i", &pieces), ["Tromso\u{308}", "i"]);
+    }
 
     #[test]
     fn subword_by_char_count() {

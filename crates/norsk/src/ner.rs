@@ -3,7 +3,8 @@ use std::time::{Duration, Instant};
 
 use norsk_model::{Precision, TokenClassifier};
 use norsk_spans::{
-    decode_window, merge_windows, softmax, word_tags, Aggregation, Entity, Labels, PreEntity,
+    decode_window, join_unmarked_pieces, merge_windows, softmax, word_tags, Aggregation, Entity,
+    Labels, PreEntity,
 };
 use norsk_tokens::{sentences, TextTokenizer, Window, WindowPlan};
 
@@ -156,7 +157,6 @@ impl NerPipeline {
 
         let clock = Instant::now();
         let mut per_piece: Vec<Vec<Entity>> = vec![Vec::new(); pieces.len()];
-        let mut windows_per_piece = vec![0usize; pieces.len()];
         for (job, logits) in jobs.iter().zip(logits) {
             let body = pieces[job.piece].body;
             let pre = self.pre_entities(body, &job.window, &logits);
@@ -167,16 +167,16 @@ impl NerPipeline {
                 options.aggregation,
                 &options.ignore_labels,
             )?;
-            per_piece[job.piece].extend(entities);
-            windows_per_piece[job.piece] += 1;
+            per_piece[job.piece].extend(entities.into_iter().filter_map(|e| e.fitted(body)));
         }
         let mut per_text: Vec<Vec<Entity>> = vec![Vec::new(); texts.len()];
-        for ((piece, entities), windows) in pieces.iter().zip(per_piece).zip(windows_per_piece) {
-            let entities = if windows > 1 {
-                merge_windows(entities)
-            } else {
-                entities
-            };
+        for (piece, entities) in pieces.iter().zip(per_piece) {
+            // transformers merges only when there were several windows; one
+            // window can give overlapping entities too, when tokens overlap
+            // (one character split into pieces), so every piece is merged.
+            // Spans are fitted to words first (no space at either end,
+            // trailing combining marks inside), so lengths compare words.
+            let entities = merge_windows(entities);
             per_text[piece.text].extend(entities.into_iter().map(|mut e| {
                 e.start += piece.offset;
                 e.end += piece.offset;
@@ -264,11 +264,11 @@ impl NerPipeline {
     }
 
     fn pre_entities(&self, text: &str, window: &Window, logits: &[Vec<f32>]) -> Vec<PreEntity> {
-        (0..window.len())
+        let pre = (0..window.len())
             .filter(|&i| !window.special[i])
             .map(|i| {
                 let (start, end) = window.offsets[i];
-                let pre = PreEntity::new(
+                PreEntity::new(
                     text,
                     window.tokens[i].clone(),
                     softmax(&logits[i]),
@@ -276,13 +276,13 @@ impl NerPipeline {
                     end,
                     i,
                     Some(window.ids[i]) == self.tokenizer.unk_id(),
-                );
-                if self.tokenizer.marks_continuations() {
-                    pre
-                } else {
-                    pre.with_space_heuristic(text)
-                }
+                )
             })
-            .collect()
+            .collect();
+        if self.tokenizer.marks_continuations() {
+            pre
+        } else {
+            join_unmarked_pieces(text, pre)
+        }
     }
 }

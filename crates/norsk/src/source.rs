@@ -1,5 +1,5 @@
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use hf_hub::api::sync::ApiBuilder;
 use hf_hub::{Cache, Repo, RepoType};
@@ -17,12 +17,14 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
-    /// Reads a `--model` value: an existing path is a folder; `owner/name` or
+    /// Reads a `--model` value: an existing path is a folder; so is a path
+    /// whose first component is an existing folder (`models/x`, a mistyped
+    /// model folder) or that starts with `/`, `./` or `../`; `owner/name` or
     /// `owner/name@revision` is a hub id; anything else is taken as a folder
     /// (and fails to resolve if it does not exist).
     pub fn parse(spec: &str) -> Self {
         let path = Path::new(spec);
-        if path.exists() || !looks_like_hub_id(spec) {
+        if path.exists() || is_local_path(path) || !looks_like_hub_id(spec) {
             return ModelSource::Dir(path.to_path_buf());
         }
         let (repo, revision) = match spec.split_once('@') {
@@ -43,6 +45,17 @@ impl ModelSource {
             ModelSource::Dir(dir) => Err(NorskError::NoModelDir(dir.clone())),
             ModelSource::Hub { repo, revision } => resolve_hub(repo, revision),
         }
+    }
+}
+
+/// A path that names a place on this machine, existing or not: absolute,
+/// relative to `.` or `..`, or inside an existing folder.
+fn is_local_path(path: &Path) -> bool {
+    let mut components = path.components();
+    match components.next() {
+        Some(Component::Normal(first)) => components.next().is_some() && Path::new(first).is_dir(),
+        Some(_) => true,
+        None => false,
     }
 }
 
@@ -117,6 +130,13 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
                     .filter(|p| p.is_file())
             }))
         };
+        if fetch("config.json").map_err(hub_err)?.is_none() {
+            return Err(hub_err(format!(
+                "not in the cache at {} (HF_HUB_OFFLINE is set; looked for config.json of revision {revision} in {})",
+                cache_dir.display(),
+                cache_dir.join(repo_folder(repo)).display()
+            )));
+        }
         fetch_model_files(&fetch).map_err(|e| {
             hub_err(format!(
                 "{e} (HF_HUB_OFFLINE is set, so only the cache at {} was searched)",
@@ -155,10 +175,17 @@ fn is_not_found(e: &hf_hub::api::sync::ApiError) -> bool {
         && e.to_string().contains("status code 404")
 }
 
+/// The cache folder of a model repo, as `huggingface_hub` names it.
+fn repo_folder(repo: &str) -> String {
+    format!("models--{}", repo.replace('/', "--"))
+}
+
 /// Python's cache also accepts a full commit hash as the revision.
 fn snapshot_for_commit(cache: &Path, repo: &str, revision: &str) -> Option<PathBuf> {
-    let folder = format!("models--{}", repo.replace('/', "--"));
-    let dir = cache.join(folder).join("snapshots").join(revision);
+    let dir = cache
+        .join(repo_folder(repo))
+        .join("snapshots")
+        .join(revision);
     dir.is_dir().then_some(dir)
 }
 
@@ -214,5 +241,23 @@ mod tests {
         ));
         assert!(matches!(ModelSource::parse("a/b/c"), ModelSource::Dir(_)));
         assert!(matches!(ModelSource::parse("models"), ModelSource::Dir(_)));
+    }
+
+    #[test]
+    fn a_mistyped_local_folder_is_not_a_hub_id() {
+        // The tests run in the crate's folder, which has `src/`.
+        for spec in ["src/nosuch-model", "../nosuch", "./x/y"] {
+            let source = ModelSource::parse(spec);
+            assert_eq!(source, ModelSource::Dir(spec.into()), "{spec}");
+            let err = source.resolve().unwrap_err().to_string();
+            assert!(
+                err.contains(spec) && err.contains("does not exist"),
+                "{err}"
+            );
+        }
+        assert!(matches!(
+            ModelSource::parse("nosuch-owner/model"),
+            ModelSource::Hub { .. }
+        ));
     }
 }
