@@ -126,7 +126,7 @@ impl FloatLinear {
                 }
             }
             Weight::F32(weight, F32Kernel::Library(library)) => {
-                kernels::library_blocks(*library, n, |start, end| {
+                kernels::column_blocks(n, |start, end| {
                     // Safety: as above; each block writes its own columns.
                     unsafe {
                         library.sgemm(F32Product {
@@ -146,7 +146,7 @@ impl FloatLinear {
             }
             Weight::Bf16(weight, library) => {
                 let x: Vec<u16> = x.par_iter().map(|&v| half::bf16::from_f32(v).to_bits()).collect();
-                kernels::library_blocks(*library, n, |start, end| {
+                kernels::column_blocks(n, |start, end| {
                     // Safety: as above, in bf16.
                     unsafe {
                         library.bf16gemm(Bf16Product {

@@ -203,7 +203,7 @@ impl QuantizedLinear {
             .map(|(row, dst)| quantize_row(row, dst))
             .collect();
         let dst = SharedMut(out.as_mut_ptr());
-        kernels::library_blocks(library, n, |start, end| {
+        kernels::column_blocks(n, |start, end| {
             let width = end - start;
             let mut acc = vec![0i32; m * width];
             // Safety: `quantized` is m × k, `rows` n × k, `acc` m × width.

@@ -93,11 +93,6 @@ pub(crate) trait ProductLibrary: Send + Sync {
     /// # Safety
     /// As [`ProductLibrary::sgemm`].
     unsafe fn igemm(&self, p: Int8Product);
-    /// Whether the library splits one call over the threads itself (then
-    /// norsk makes one call per product, else one per thread).
-    fn threads_itself(&self) -> bool {
-        false
-    }
     /// Whether [`ProductLibrary::igemm`] gives the exact integers at this
     /// level (oneMKL's saturate without VNNI).
     fn exact_int8(&self, _isa: Isa) -> bool {
@@ -407,20 +402,6 @@ impl<T> SharedMut<T> {
 
 /// Columns per block at least, so each library call has work enough.
 const MIN_BLOCK_COLUMNS: usize = 64;
-
-/// Runs a library's product over `n` output columns: one call for all
-/// columns where the library threads itself, else [`column_blocks`].
-pub(crate) fn library_blocks(
-    library: &dyn ProductLibrary,
-    n: usize,
-    block: impl Fn(usize, usize) + Sync,
-) {
-    if library.threads_itself() {
-        block(0, n)
-    } else {
-        column_blocks(n, block)
-    }
-}
 
 /// Cuts `n` output columns into one block per thread (multiples of 16
 /// columns) and runs `block(start, end)` for each on rayon's threads.
