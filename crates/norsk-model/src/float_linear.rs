@@ -145,7 +145,10 @@ impl FloatLinear {
                 });
             }
             Weight::Bf16(weight, library) => {
-                let x: Vec<u16> = x.par_iter().map(|&v| half::bf16::from_f32(v).to_bits()).collect();
+                let x: Vec<u16> = x
+                    .par_iter()
+                    .map(|&v| half::bf16::from_f32(v).to_bits())
+                    .collect();
                 kernels::column_blocks(n, |start, end| {
                     // Safety: as above, in bf16.
                     unsafe {
@@ -183,7 +186,9 @@ impl Weight {
     fn to_bf16(self, library: &'static dyn ProductLibrary) -> Self {
         match self {
             Weight::F32(w, _) => Weight::Bf16(
-                w.iter().map(|&v| half::bf16::from_f32(v).to_bits()).collect(),
+                w.iter()
+                    .map(|&v| half::bf16::from_f32(v).to_bits())
+                    .collect(),
                 library,
             ),
             bf16 => bf16,
@@ -227,7 +232,11 @@ mod tests {
     /// The `gemm` crate and every kernel library this machine can open.
     fn every_f32_kernel() -> Vec<F32Kernel> {
         let mut all = vec![F32Kernel::GemmCrate];
-        all.extend(kernels::test_libraries().into_iter().map(F32Kernel::Library));
+        all.extend(
+            kernels::test_libraries()
+                .into_iter()
+                .map(F32Kernel::Library),
+        );
         all
     }
 
@@ -263,7 +272,10 @@ mod tests {
                         kernel.name()
                     );
                 }
-                for library in kernels::test_libraries().into_iter().filter(|l| l.has_bf16()) {
+                for library in kernels::test_libraries()
+                    .into_iter()
+                    .filter(|l| l.has_bf16())
+                {
                     let mut bf16 = FloatLinear::from_linear(&layer, act).unwrap();
                     bf16.weight = bf16.weight.to_bf16(library);
                     let got = bf16.forward(&x).unwrap();
@@ -271,7 +283,11 @@ mod tests {
                     // 2⁻⁸ per term, for k terms of size up to 4.
                     let err = test_util::max_abs_diff(&got, &want);
                     let bound = 0.02 * (k as f32).sqrt() * 4.0;
-                    assert!(err < bound, "{} bf16 m={m} k={k} n={n}: {err}", library.name());
+                    assert!(
+                        err < bound,
+                        "{} bf16 m={m} k={k} n={n}: {err}",
+                        library.name()
+                    );
                 }
             }
         }

@@ -98,7 +98,9 @@ impl QuantizedLinear {
             col_sums.push(dst.iter().map(|&q| q as i32).sum());
         }
         let weights = match kernel {
-            Int8Kernel::Portable => Weights::Packed(pack(&quantized, in_features), Kernel::Portable),
+            Int8Kernel::Portable => {
+                Weights::Packed(pack(&quantized, in_features), Kernel::Portable)
+            }
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") => {
                 Weights::Packed(pack(&quantized, in_features), Kernel::Avx2)
@@ -234,11 +236,23 @@ impl QuantizedLinear {
 
     /// `y = s_row · s_col · (Σ q_a q_w − z_row · Σ q_w) + bias` for the
     /// columns from `first_col` on.
-    fn dequantize(&self, acc: &[i32], (row_scale, row_zero): (f32, i32), first_col: usize, dst: &mut [f32]) {
+    fn dequantize(
+        &self,
+        acc: &[i32],
+        (row_scale, row_zero): (f32, i32),
+        first_col: usize,
+        dst: &mut [f32],
+    ) {
         let cols = first_col..first_col + dst.len();
-        let (sums, scales, bias) = (&self.col_sums[cols.clone()], &self.scales[cols.clone()], &self.bias[cols]);
+        let (sums, scales, bias) = (
+            &self.col_sums[cols.clone()],
+            &self.scales[cols.clone()],
+            &self.bias[cols],
+        );
         // Plain zipped slices, so the loop vectorizes.
-        for ((((d, &sum), &col_sum), &scale), &b) in dst.iter_mut().zip(acc).zip(sums).zip(scales).zip(bias) {
+        for ((((d, &sum), &col_sum), &scale), &b) in
+            dst.iter_mut().zip(acc).zip(sums).zip(scales).zip(bias)
+        {
             *d = (sum - row_zero * col_sum) as f32 * (row_scale * scale) + b;
         }
     }
@@ -420,10 +434,14 @@ mod tests {
                     .unwrap()
                     .forward(&x)
                     .unwrap();
-                let reference = QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), Int8Kernel::Portable)
-                    .unwrap()
-                    .forward(&x)
-                    .unwrap();
+                let reference = QuantizedLinear::with_kernel(
+                    &layer,
+                    Some(HiddenAct::Gelu),
+                    Int8Kernel::Portable,
+                )
+                .unwrap()
+                .forward(&x)
+                .unwrap();
                 let diff = test_util::max_abs_diff(&other, &reference);
                 assert_eq!(diff, 0.0, "{} m={m} k={k} n={n}", kernel.name());
             }

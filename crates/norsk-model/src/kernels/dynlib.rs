@@ -77,9 +77,12 @@ mod tests {
 
     #[test]
     fn a_missing_library_is_an_error_naming_it() {
-        let err = SharedLibrary::open(&["libnorsk-no-such-library.so.7"], &[PathBuf::from("/nonexistent")])
-            .err()
-            .unwrap();
+        let err = SharedLibrary::open(
+            &["libnorsk-no-such-library.so.7"],
+            &[PathBuf::from("/nonexistent")],
+        )
+        .err()
+        .unwrap();
         assert!(err.contains("libnorsk-no-such-library.so.7"), "{err}");
     }
 
@@ -90,6 +93,8 @@ mod tests {
         let strlen: unsafe extern "C" fn(*const libc::c_char) -> usize =
             unsafe { libc_so.function("strlen") }.unwrap();
         assert_eq!(unsafe { strlen(c"norsk".as_ptr()) }, 5);
-        assert!(unsafe { libc_so.function::<unsafe extern "C" fn()>("no_such_symbol_xyz") }.is_err());
+        assert!(
+            unsafe { libc_so.function::<unsafe extern "C" fn()>("no_such_symbol_xyz") }.is_err()
+        );
     }
 }

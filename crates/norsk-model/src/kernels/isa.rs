@@ -67,7 +67,10 @@ impl FromStr for Isa {
             .find(|isa| isa.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<_> = Isa::ALL.iter().map(|i| i.name()).collect();
-                format!("unknown instruction set {s:?} (expected one of {})", names.join(", "))
+                format!(
+                    "unknown instruction set {s:?} (expected one of {})",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -123,8 +126,8 @@ fn detect() -> CpuFeatures {
         }
         present
     };
-    let avx2 = has(is_x86_feature_detected!("avx2"), "avx2")
-        & has(is_x86_feature_detected!("fma"), "fma");
+    let avx2 =
+        has(is_x86_feature_detected!("avx2"), "avx2") & has(is_x86_feature_detected!("fma"), "fma");
     let avx512 = has(is_x86_feature_detected!("avx512f"), "avx512f")
         & has(is_x86_feature_detected!("avx512bw"), "avx512bw")
         & has(is_x86_feature_detected!("avx512dq"), "avx512dq")
@@ -209,7 +212,13 @@ fn request_tile_permission() -> bool {
     const XFEATURE_XTILEDATA: libc::c_long = 18;
     // Safety: arch_prctl with these arguments only changes this process's
     // permission to use the AMX tile state.
-    unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
+    unsafe {
+        libc::syscall(
+            libc::SYS_arch_prctl,
+            ARCH_REQ_XCOMP_PERM,
+            XFEATURE_XTILEDATA,
+        ) == 0
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", not(target_os = "linux")))]

@@ -17,14 +17,56 @@ const FIX_OFFSET: Int = 171;
 const THREADING_SEQUENTIAL: Int = 1;
 
 type Sgemm = unsafe extern "C" fn(
-    Int, Int, Int, Int, Int, Int, f32, *const f32, Int, *const f32, Int, f32, *mut f32, Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    f32,
+    *const f32,
+    Int,
+    *const f32,
+    Int,
+    f32,
+    *mut f32,
+    Int,
 );
 type GemmS8U8S32 = unsafe extern "C" fn(
-    Int, Int, Int, Int, Int, Int, Int, f32, *const u8, Int, i8, *const i8, Int, i8, f32, *mut i32,
-    Int, *const i32,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    f32,
+    *const u8,
+    Int,
+    i8,
+    *const i8,
+    Int,
+    i8,
+    f32,
+    *mut i32,
+    Int,
+    *const i32,
 );
 type GemmBf16 = unsafe extern "C" fn(
-    Int, Int, Int, Int, Int, Int, f32, *const u16, Int, *const u16, Int, f32, *mut f32, Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    Int,
+    f32,
+    *const u16,
+    Int,
+    *const u16,
+    Int,
+    f32,
+    *mut f32,
+    Int,
 );
 type ServiceInt = unsafe extern "C" fn(Int) -> Int;
 type VersionString = unsafe extern "C" fn(*mut u8, Int);
@@ -32,7 +74,11 @@ type VersionString = unsafe extern "C" fn(*mut u8, Int);
 /// oneMKL's run-time library loads these by name from its own folder and
 /// ends the process if one is missing, so all must be there before it is
 /// opened.
-const COMPANIONS: [&str; 3] = ["libmkl_core.so", "libmkl_sequential.so", "libmkl_intel_lp64.so"];
+const COMPANIONS: [&str; 3] = [
+    "libmkl_core.so",
+    "libmkl_sequential.so",
+    "libmkl_intel_lp64.so",
+];
 
 /// The oneMKL functions norsk calls.
 pub(crate) struct Mkl {
@@ -50,7 +96,11 @@ impl Mkl {
             .iter()
             .find(|d| d.join("libmkl_rt.so.3").is_file() || d.join("libmkl_rt.so.2").is_file())
             .ok_or_else(|| "libmkl_rt.so not found in the kernel library folders".to_string())?;
-        let suffix = if dir.join("libmkl_rt.so.3").is_file() { ".3" } else { ".2" };
+        let suffix = if dir.join("libmkl_rt.so.3").is_file() {
+            ".3"
+        } else {
+            ".2"
+        };
         check_companions(dir, suffix)?;
         let lib = SharedLibrary::open(&[&format!("libmkl_rt.so{suffix}")], &[dir.clone()])?;
         // Safety: the signatures are oneMKL's C API (mkl_cblas.h,

@@ -273,9 +273,16 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
     let isa = options.isa_cap.map_or(cpu.isa, |cap| cap.min(cpu.isa));
     let mut reasons = Vec::new();
     if options.isa_cap.is_some_and(|cap| cap < cpu.isa) {
-        reasons.push(format!("instruction set capped at {isa} (the CPU has {})", cpu.isa));
+        reasons.push(format!(
+            "instruction set capped at {isa} (the CPU has {})",
+            cpu.isa
+        ));
     }
-    let own_int8 = if isa >= Isa::Avx2 { Int8Kernel::Avx2 } else { Int8Kernel::Portable };
+    let own_int8 = if isa >= Isa::Avx2 {
+        Int8Kernel::Avx2
+    } else {
+        Int8Kernel::Portable
+    };
     let dirs = &options.library_dirs;
     let library: Option<&'static dyn ProductLibrary> = match options.library {
         LibraryChoice::Own => {
@@ -287,12 +294,17 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
                 LibraryChoice::Mkl => ("mkl", mkl(dirs, isa)),
                 _ => ("onednn", onednn(dirs, isa)),
             };
-            let lib = lib.map_err(|reason| KernelError::Unavailable { library: name, reason })?;
+            let lib = lib.map_err(|reason| KernelError::Unavailable {
+                library: name,
+                reason,
+            })?;
             reasons.push(format!("kernel library: {} (asked for)", lib.description()));
             Some(lib)
         }
         LibraryChoice::Auto if isa < Isa::Avx2 => {
-            reasons.push(format!("kernel library: none ({isa}: the libraries need AVX2)"));
+            reasons.push(format!(
+                "kernel library: none ({isa}: the libraries need AVX2)"
+            ));
             None
         }
         LibraryChoice::Auto => {
@@ -344,7 +356,14 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         }
         None => "bf16 products: none, --precision bf16 runs the f32 products (oneMKL not found)".into(),
     });
-    Ok(Kernels { cpu, isa, f32, int8, bf16, reasons })
+    Ok(Kernels {
+        cpu,
+        isa,
+        f32,
+        int8,
+        bf16,
+        reasons,
+    })
 }
 
 static ONEDNN: OnceLock<Result<onednn::OneDnn, String>> = OnceLock::new();
@@ -369,14 +388,21 @@ fn mkl(dirs: &[PathBuf], isa: Isa) -> Result<&'static dyn ProductLibrary, String
 
 impl fmt::Display for Kernels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "cpu: {} ({}; flags: {})", self.cpu.vendor, self.cpu.isa, self.cpu.flags.join(" "))?;
+        writeln!(
+            f,
+            "cpu: {} ({}; flags: {})",
+            self.cpu.vendor,
+            self.cpu.isa,
+            self.cpu.flags.join(" ")
+        )?;
         writeln!(f, "kernels at: {}", self.isa)?;
         writeln!(f, "f32 products: {}", self.f32.name())?;
         writeln!(f, "int8 products: {}", self.int8.name())?;
         writeln!(
             f,
             "bf16 products: {}",
-            self.bf16.map_or("f32 products (fallback)", |lib| lib.name())
+            self.bf16
+                .map_or("f32 products (fallback)", |lib| lib.name())
         )?;
         for reason in &self.reasons {
             writeln!(f, "  {reason}")?;
@@ -435,15 +461,20 @@ mod tests {
     #[test]
     fn column_blocks_cover_every_column_once() {
         for n in [1, 15, 16, 64, 100, 768, 3072, 3073] {
-            let seen: Vec<std::sync::atomic::AtomicU32> =
-                (0..n).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
+            let seen: Vec<std::sync::atomic::AtomicU32> = (0..n)
+                .map(|_| std::sync::atomic::AtomicU32::new(0))
+                .collect();
             column_blocks(n, |start, end| {
                 assert!(start < end && end <= n);
                 for s in &seen[start..end] {
                     s.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             });
-            assert!(seen.iter().all(|s| s.load(std::sync::atomic::Ordering::Relaxed) == 1), "n={n}");
+            assert!(
+                seen.iter()
+                    .all(|s| s.load(std::sync::atomic::Ordering::Relaxed) == 1),
+                "n={n}"
+            );
         }
     }
 
@@ -451,7 +482,10 @@ mod tests {
     fn choices_parse_and_unknown_ones_say_what_is_expected() {
         assert_eq!("oneDNN".parse::<LibraryChoice>(), Ok(LibraryChoice::OneDnn));
         assert_eq!("own".parse::<LibraryChoice>(), Ok(LibraryChoice::Own));
-        assert!("blas".parse::<LibraryChoice>().unwrap_err().contains("onednn"));
+        assert!("blas"
+            .parse::<LibraryChoice>()
+            .unwrap_err()
+            .contains("onednn"));
     }
 
     #[test]
@@ -465,14 +499,18 @@ mod tests {
         assert_eq!(kernels.int8.name(), "portable");
         assert_eq!(kernels.f32.name(), "gemm-crate");
         assert!(kernels.bf16.is_none());
-        assert!(kernels.to_string().contains("bf16 products: f32 products (fallback)"));
+        assert!(kernels
+            .to_string()
+            .contains("bf16 products: f32 products (fallback)"));
     }
 
     #[test]
     fn a_missing_library_is_reported_not_fatal() {
         // oneMKL is looked for only in the given folders (never through the
         // cache shared with the other tests).
-        let err = mkl::Mkl::load(&[PathBuf::from("/nonexistent")], Isa::Avx2).err().unwrap();
+        let err = mkl::Mkl::load(&[PathBuf::from("/nonexistent")], Isa::Avx2)
+            .err()
+            .unwrap();
         assert!(err.contains("not found"), "{err}");
         let own = choose(&KernelOptions {
             library: LibraryChoice::Own,

@@ -11,11 +11,38 @@ use super::{Isa, ProductLibrary};
 
 type Dim = i64;
 type Sgemm = unsafe extern "C" fn(
-    c_char, c_char, Dim, Dim, Dim, f32, *const f32, Dim, *const f32, Dim, f32, *mut f32, Dim,
+    c_char,
+    c_char,
+    Dim,
+    Dim,
+    Dim,
+    f32,
+    *const f32,
+    Dim,
+    *const f32,
+    Dim,
+    f32,
+    *mut f32,
+    Dim,
 ) -> i32;
 type GemmU8S8S32 = unsafe extern "C" fn(
-    c_char, c_char, c_char, Dim, Dim, Dim, f32, *const u8, Dim, u8, *const i8, Dim, i8, f32,
-    *mut i32, Dim, *const i32,
+    c_char,
+    c_char,
+    c_char,
+    Dim,
+    Dim,
+    Dim,
+    f32,
+    *const u8,
+    Dim,
+    u8,
+    *const i8,
+    Dim,
+    i8,
+    f32,
+    *mut i32,
+    Dim,
+    *const i32,
 ) -> i32;
 type SetMaxCpuIsa = unsafe extern "C" fn(u32) -> i32;
 type OmpSetNumThreads = unsafe extern "C" fn(i32);
