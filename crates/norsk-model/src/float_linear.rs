@@ -172,14 +172,6 @@ impl FloatLinear {
         }
         out
     }
-
-    /// Which product this layer runs (`gemm-crate`, `onednn`, `mkl`, `mkl-bf16`).
-    pub fn kernel_name(&self) -> &'static str {
-        match &self.weight {
-            Weight::F32(_, kernel) => kernel.name(),
-            Weight::Bf16(..) => "bf16",
-        }
-    }
 }
 
 impl Weight {

@@ -124,16 +124,6 @@ impl QuantizedLinear {
         x.contiguous()?.apply_op1_no_bwd(self)
     }
 
-    /// Which product this layer runs (`portable`, `avx2`, `onednn`, `mkl`).
-    pub fn kernel_name(&self) -> &'static str {
-        match &self.weights {
-            Weights::Packed(_, Kernel::Portable) => "portable",
-            #[cfg(target_arch = "x86_64")]
-            Weights::Packed(_, Kernel::Avx2) => "avx2",
-            Weights::Rows(_, library) => library.name(),
-        }
-    }
-
     /// The product over contiguous rows of `x`, written into `out`.
     fn matmul(&self, x: &[f32], out: &mut [f32]) {
         let k = self.in_features;
