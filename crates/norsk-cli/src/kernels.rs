@@ -8,39 +8,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use norsk::kernels::{self, KernelOptions, Kernels};
 
 /// Reads the environment and chooses the kernels for this process.
 pub fn configure() -> anyhow::Result<&'static Kernels> {
-    let isa_cap = match std::env::var("NORSK_ISA") {
-        Ok(v) if !v.is_empty() => Some(v.parse().map_err(anyhow::Error::msg).context("NORSK_ISA")?),
-        _ => None,
-    };
-    let library = match std::env::var("NORSK_KERNELS") {
-        Ok(v) if !v.is_empty() => v
-            .parse()
-            .map_err(anyhow::Error::msg)
-            .context("NORSK_KERNELS")?,
-        _ => Default::default(),
-    };
-    let mut library_dirs: Vec<PathBuf> = std::env::var_os("NORSK_KERNEL_LIBS")
-        .map(|v| std::env::split_paths(&v).collect())
-        .unwrap_or_default();
+    let mut exe_dirs = Vec::new();
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(PathBuf::from))
     {
-        library_dirs.push(exe_dir.join("kernel-libs"));
+        exe_dirs.push(exe_dir.join("kernel-libs"));
         if let Some(up) = exe_dir.parent() {
-            library_dirs.push(up.join("kernel-libs"));
+            exe_dirs.push(up.join("kernel-libs"));
         }
     }
-    Ok(kernels::configure(&KernelOptions {
-        isa_cap,
-        library,
-        library_dirs,
-    })?)
+    Ok(kernels::configure(&KernelOptions::from_env(&exe_dirs)?)?)
 }
 
 /// Says on stderr when `--precision bf16` runs the f32 products because this

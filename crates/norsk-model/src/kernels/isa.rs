@@ -145,7 +145,7 @@ fn detect() -> CpuFeatures {
     .into_iter()
     .filter(|(ok, _)| *ok)
     .map(|(_, isa)| isa)
-    .last()
+    .next_back()
     .unwrap_or(Isa::Portable);
     // Safety: CPUID leaf 0 exists on every x86-64 CPU.
     let leaf0 = unsafe { __cpuid(0) };

@@ -102,7 +102,10 @@ impl Mkl {
             ".2"
         };
         check_companions(dir, suffix)?;
-        let lib = SharedLibrary::open(&[&format!("libmkl_rt.so{suffix}")], &[dir.clone()])?;
+        let lib = SharedLibrary::open(
+            &[&format!("libmkl_rt.so{suffix}")],
+            std::slice::from_ref(dir),
+        )?;
         // Safety: the signatures are oneMKL's C API (mkl_cblas.h,
         // mkl_service.h); the threading layer is set before any other call.
         unsafe {

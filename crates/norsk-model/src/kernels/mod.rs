@@ -182,8 +182,8 @@ impl FromStr for LibraryChoice {
     }
 }
 
-/// How to choose the kernels; the program (not the library) fills this in,
-/// e.g. from `NORSK_ISA`, `NORSK_KERNELS` and `NORSK_KERNEL_LIBS`.
+/// How to choose the kernels: the program fills this in, e.g. with
+/// [`KernelOptions::from_env`].
 #[derive(Debug, Clone, Default)]
 pub struct KernelOptions {
     /// Use no instruction set above this one (to test lower paths, or to
@@ -195,6 +195,36 @@ pub struct KernelOptions {
     pub library_dirs: Vec<PathBuf>,
 }
 
+impl KernelOptions {
+    /// The options a program reads from its environment: `NORSK_ISA` caps
+    /// the instruction set (`portable`, `avx2`, `avx512`, `avx512-vnni`,
+    /// `avx512-bf16`, `amx`), `NORSK_KERNELS` picks the library (`auto`,
+    /// `own`, `onednn`, `mkl`) and `NORSK_KERNEL_LIBS` (a `:`-separated list
+    /// of folders) is searched first for the libraries; then `extra_dirs`.
+    pub fn from_env(extra_dirs: &[PathBuf]) -> Result<Self, KernelError> {
+        let invalid = |variable: &'static str| {
+            move |reason: String| KernelError::InvalidSetting { variable, reason }
+        };
+        let isa_cap = match std::env::var("NORSK_ISA") {
+            Ok(v) if !v.is_empty() => Some(v.parse().map_err(invalid("NORSK_ISA"))?),
+            _ => None,
+        };
+        let library = match std::env::var("NORSK_KERNELS") {
+            Ok(v) if !v.is_empty() => v.parse().map_err(invalid("NORSK_KERNELS"))?,
+            _ => LibraryChoice::default(),
+        };
+        let mut library_dirs: Vec<PathBuf> = std::env::var_os("NORSK_KERNEL_LIBS")
+            .map(|v| std::env::split_paths(&v).collect())
+            .unwrap_or_default();
+        library_dirs.extend_from_slice(extra_dirs);
+        Ok(Self {
+            isa_cap,
+            library,
+            library_dirs,
+        })
+    }
+}
+
 /// Why the kernels could not be chosen as asked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -202,6 +232,14 @@ pub enum KernelError {
     /// [`configure`] came after the kernels were already in use.
     #[error("the kernels were already chosen (configure them before loading a model)")]
     AlreadyChosen,
+    /// An environment variable holds a value that means nothing.
+    #[error("{variable}: {reason}")]
+    InvalidSetting {
+        /// The variable.
+        variable: &'static str,
+        /// Why its value was refused.
+        reason: String,
+    },
     /// The library asked for cannot be used.
     #[error("kernel library {library} cannot be used: {reason}")]
     Unavailable {
