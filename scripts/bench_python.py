@@ -48,7 +48,7 @@ from norsk import archive
 task, parts, out, workers, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                   env={"RAYON_NUM_THREADS": threads}) as cluster, Client(cluster) as client:
-    client.run(lambda: archive._pipeline(task, None, ()))  # load the model on each worker first
+    client.run(lambda: archive._pipeline(task, None, ()) and None)  # load the model on each worker first
     start = time.perf_counter()
     summary = archive.run(task, parts, out, client=client)
     print(summary.records / (time.perf_counter() - start))

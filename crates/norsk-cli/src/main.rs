@@ -1,6 +1,5 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
-mod alloc;
 mod bench;
 mod classify;
 mod eval;
@@ -57,7 +56,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    alloc::reuse_freed_buffers();
+    norsk::alloc::reuse_freed_buffers();
     let cli = Cli::parse();
     let result = kernels::configure().and_then(|chosen| match cli.command {
         Command::Ner(args) => ner::run(args),

@@ -329,10 +329,11 @@ fn kernels_info() -> String {
     kernels::selected().to_string()
 }
 
-/// The module: kernels chosen from the environment (`NORSK_ISA`,
+/// The module: freed tensor buffers kept for reuse, kernels chosen from the environment (`NORSK_ISA`,
 /// `NORSK_KERNELS`, `NORSK_KERNEL_LIBS`) before any model loads.
 #[pymodule]
 fn _norsk(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    norsk::alloc::reuse_freed_buffers();
     let options = KernelOptions::from_env(&[]).map_err(library_error)?;
     // Fails only if the kernels are already chosen, e.g. the module loaded twice.
     let _ = kernels::configure(&options);

@@ -14,6 +14,7 @@
 //! Entity offsets are **byte** offsets into the text; [`norsk_tokens::CharIndex`]
 //! converts them to character offsets, which is what Python reports.
 
+pub mod alloc;
 mod batching;
 pub mod bench;
 mod classify;

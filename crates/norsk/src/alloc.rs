@@ -1,4 +1,5 @@
-//! Process-wide allocator settings.
+//! Process-wide allocator settings, for the program that runs the models
+//! (the CLI at the start of `main`, the Python module when it is imported).
 
 /// Lets the large buffers of tensor ops be reused instead of mapped afresh.
 ///
@@ -9,11 +10,14 @@
 /// encoder forward pass on this project's CPU (`perf record` of `norsk
 /// bench`). Raising the mmap threshold to its maximum (32 MiB on 64-bit) and
 /// keeping freed memory (trim threshold) lets the heap reuse those buffers.
+/// Setting them also overrides `MALLOC_TRIM_THRESHOLD_` and the like in the
+/// environment, which turn off glibc's own adjustment of the mmap threshold
+/// (Dask's worker processes set it: norsk ran 30 % slower in them).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn reuse_freed_buffers() {
     const MIB: libc::c_int = 1 << 20;
-    // SAFETY: mallopt only changes allocator parameters; it is called at the
-    // start of main, before any other thread exists.
+    // SAFETY: mallopt only changes allocator parameters, under glibc's own
+    // arena locks.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * MIB);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 512 * MIB);
