@@ -1,8 +1,7 @@
 //! `norsk classify`: a topic record for every input record, in order.
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -15,12 +14,13 @@ use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
 use crate::inputs::InputArgs;
-use crate::resume::records_done;
+use crate::resume::{self, Chunks, Layout};
+use crate::shard::{self, Shard, ShardArgs};
 use crate::{model, Outcome};
 
-/// Records classified together: enough to batch by length, few enough to
-/// stream and to lose little on a crash.
-const CHUNK: usize = 256;
+/// Records classified together, per window in a model batch: enough to
+/// batch by length, few enough to stream and to lose little on a crash.
+const CHUNK_BATCHES: usize = 16;
 
 /// The first line of CSV output.
 pub const CSV_HEADER: &str = "id,label,score,labels,error";
@@ -29,6 +29,9 @@ pub const CSV_HEADER: &str = "id,label,score,labels,error";
 pub struct ClassifyArgs {
     #[command(flatten)]
     input: InputArgs,
+
+    #[command(flatten)]
+    shard: ShardArgs,
 
     /// Model folder or hub id: a sequence classifier, or with --labels an
     /// NLI model; default: the shipped topic model.
@@ -71,8 +74,8 @@ pub struct ClassifyArgs {
 
     /// With --output: go on where an earlier run stopped. Each record of
     /// the output stands for one input record, in order, so as many input
-    /// records are skipped as the output holds whole; a half-written last
-    /// record is cut off and done again.
+    /// records (of this --shard's block) are skipped as the output holds
+    /// whole; a half-written last record is cut off and done again.
     #[arg(long, requires = "output")]
     resume: bool,
 
@@ -84,7 +87,9 @@ pub struct ClassifyArgs {
     #[arg(long, default_value = "f32")]
     precision: Precision,
 
-    /// Windows (or text–hypothesis pairs) run through the model together.
+    /// Windows (or text–hypothesis pairs) run through the model together;
+    /// records are read, batched by length and written 16 × this many at a
+    /// time.
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
 }
@@ -170,6 +175,9 @@ impl Scorer {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
+    let chunk = CHUNK_BATCHES * args.batch_size.max(1);
+    let shard = args.shard.shard()?;
+    let positions = shard::positions(&args.input, shard, chunk)?;
     crate::kernels::note_precision(args.precision);
     let scorer = Scorer::load(&args)?;
     let format = args
@@ -178,16 +186,28 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             Some(e) if e == "csv" => OutputFormat::Csv,
             _ => OutputFormat::Jsonl,
         });
-    let done = match (&args.output, args.resume) {
-        (Some(path), true) => records_done(path, format)?,
-        _ => 0,
+    let layout = match format {
+        OutputFormat::Jsonl => Layout::Lines,
+        OutputFormat::Csv => Layout::Csv {
+            header: CSV_HEADER,
+            with_header: shard.is_none_or(Shard::is_first),
+        },
     };
-    let mut out = Output::open(args.output.as_deref(), format, args.resume)?;
-    let progress = progress_bar(args.input.count_hint());
+    let chunks = Chunks {
+        size: chunk as u64,
+        total: positions.end - positions.start,
+    };
+    let (sink, done) = resume::open(args.output.as_deref(), layout, args.resume, chunks)?;
+    let mut out = Output { sink, format };
+    let progress = progress_bar(|| match shard {
+        Some(_) => Some(positions.end - positions.start),
+        None => args.input.count().ok(),
+    });
     progress.set_position(done);
     let mut failed = false;
-    for chunk in args.input.chunks(CHUNK, done)? {
-        let chunk = chunk?;
+    let todo = positions.start.saturating_add(done)..positions.end;
+    for records in args.input.chunks(chunk, todo)? {
+        let chunk = records?;
         let articles: Vec<Article> = chunk
             .iter()
             .filter_map(|r| {
@@ -246,28 +266,6 @@ struct Output {
 }
 
 impl Output {
-    fn open(path: Option<&Path>, format: OutputFormat, resume: bool) -> anyhow::Result<Self> {
-        let (sink, fresh): (Box<dyn Write>, bool) = match path {
-            None => (Box::new(std::io::stdout()), true),
-            Some(path) => {
-                let mut file = OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .append(resume)
-                    .truncate(!resume)
-                    .open(path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let fresh = file.seek(SeekFrom::End(0))? == 0;
-                (Box::new(file), fresh)
-            }
-        };
-        let mut out = Self { sink, format };
-        if format == OutputFormat::Csv && fresh {
-            out.write_lines(&format!("{CSV_HEADER}\n"))?;
-        }
-        Ok(out)
-    }
-
     fn result_line(&self, record: &Record, predictions: &[Prediction]) -> anyhow::Result<String> {
         let best = predictions.first();
         match self.format {
@@ -329,13 +327,13 @@ fn csv_line(fields: &[String]) -> anyhow::Result<String> {
     Ok(String::from_utf8(writer.into_inner()?)?)
 }
 
-/// A progress bar on stderr when it is a terminal (articles/s, ETA);
-/// hidden otherwise.
-fn progress_bar(total: Option<u64>) -> ProgressBar {
+/// A progress bar on stderr when it is a terminal (articles/s, ETA, with
+/// the `total` records to do when it is known); hidden otherwise.
+fn progress_bar(total: impl FnOnce() -> Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    match total {
+    match total() {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} articles, {per_sec}, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -9,6 +9,7 @@ mod kernels;
 mod model;
 mod ner;
 mod resume;
+mod shard;
 mod train;
 
 use std::process::ExitCode;
