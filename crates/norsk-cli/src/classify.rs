@@ -13,10 +13,10 @@ use norsk::{
 use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
-use crate::inputs::InputArgs;
+use crate::inputs::{title, InputArgs};
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, Shard, ShardArgs};
-use crate::{model, Outcome};
+use crate::{batch, isolate, model, Outcome};
 
 /// Records classified together, per window in a model batch: enough to
 /// batch by length, few enough to stream and to lose little on a crash.
@@ -140,6 +140,9 @@ impl Scorer {
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect();
+        if labels.is_empty() {
+            bail!("--labels holds no label: give the candidate topics, comma-separated");
+        }
         Ok(Scorer::ZeroShot {
             model,
             labels,
@@ -204,26 +207,19 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         None => args.input.count().ok(),
     });
     progress.set_position(done);
-    let mut failed = false;
     let todo = positions.start.saturating_add(done)..positions.end;
-    for records in args.input.chunks(chunk, todo)? {
-        let chunk = records?;
-        let articles: Vec<Article> = chunk
-            .iter()
-            .filter_map(|r| {
-                let text = usable_text(r).ok()?;
-                let title = args
-                    .title_field
-                    .as_ref()
-                    .and_then(|f| r.extra.get(f)?.as_str());
-                Some(Article { title, text })
-            })
-            .collect();
-        let mut scored = scorer.score(&articles)?.into_iter();
+    let title_field = args.title_field.as_deref();
+    let outcome = batch::run(&args.input, chunk, todo, |records| {
+        let articles: Vec<Result<Article, String>> =
+            records.iter().map(|r| article(r, title_field)).collect();
+        let scored = isolate::each(&articles, |articles| {
+            scorer.score(articles).context("cannot classify")
+        });
         let mut lines = String::new();
-        for record in &chunk {
-            let line = match usable_text(record) {
-                Ok(_) => out.result_line(record, &scored.next().unwrap_or_default())?,
+        let mut failed = false;
+        for (record, predictions) in records.iter().zip(scored) {
+            let line = match predictions {
+                Ok(predictions) => out.result_line(record, &predictions)?,
                 Err(message) => {
                     failed = true;
                     out.error_line(record, &message)?
@@ -232,13 +228,19 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             lines.push_str(&line);
         }
         out.write_lines(&lines)?;
-        progress.inc(chunk.len() as u64);
-    }
+        progress.inc(records.len() as u64);
+        Ok(failed)
+    })?;
     progress.finish_and_clear();
-    Ok(if failed {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
+    Ok(outcome)
+}
+
+/// The record as an article (with its title, when `title_field` names
+/// one it has), or why it cannot be classified.
+fn article<'a>(record: &'a Record, title_field: Option<&str>) -> Result<Article<'a>, String> {
+    Ok(Article {
+        title: title(&record.extra, title_field),
+        text: usable_text(record)?,
     })
 }
 

@@ -199,6 +199,12 @@ impl InputArgs {
     }
 }
 
+/// A record's title: its `field`, when one is named and the record has it
+/// as a string. A record without one is read as text alone.
+pub fn title<'a>(fields: &'a Map<String, Value>, field: Option<&str>) -> Option<&'a str> {
+    fields.get(field?)?.as_str()
+}
+
 /// Refuses input whose first block holds a NUL byte: a binary file (an
 /// executable, an archive) is one error, not an error record per line.
 fn refuse_binary(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<()> {

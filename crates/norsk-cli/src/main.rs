@@ -1,10 +1,12 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
 mod alloc;
+mod batch;
 mod bench;
 mod classify;
 mod eval;
 mod inputs;
+mod isolate;
 mod kernels;
 mod model;
 mod ner;

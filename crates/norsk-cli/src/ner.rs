@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::inputs::InputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, ShardArgs};
-use crate::{model, Outcome};
+use crate::{batch, isolate, model, Outcome};
 
 /// Texts tagged together, per window in a model batch: enough to batch
 /// windows well, few enough to stream.
@@ -142,32 +142,30 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     };
     let (sink, done) = resume::open(args.output.as_deref(), Layout::Lines, args.resume, chunks)?;
     let mut writer = Writer::new(&args, sink);
-    let mut failed = false;
     let todo = positions.start.saturating_add(done)..positions.end;
-    for records in args.input.chunks(chunk, todo)? {
-        let chunk = records?;
-        let texts: Vec<&str> = chunk
+    let outcome = batch::run(&args.input, chunk, todo, |records| {
+        let texts: Vec<Result<&str, String>> = records
             .iter()
-            .filter_map(|r| r.text.as_deref().ok())
+            .map(|r| r.text.as_deref().map_err(ToString::to_string))
             .collect();
-        let mut tagged = pipeline.tag_batch(&texts, &options)?.into_iter();
-        for record in &chunk {
-            match &record.text {
-                Ok(text) => writer.entities(record, text, &tagged.next().unwrap_or_default())?,
-                Err(e) => {
+        let tagged = isolate::each(&texts, |texts| {
+            pipeline.tag_batch(texts, &options).context("cannot tag")
+        });
+        let mut failed = false;
+        for ((record, text), entities) in records.iter().zip(&texts).zip(&tagged) {
+            match (text, entities) {
+                (Ok(text), Ok(entities)) => writer.entities(record, text, entities)?,
+                (Err(message), _) | (_, Err(message)) => {
                     failed = true;
-                    writer.error(record, &e.to_string())?;
+                    writer.error(record, message)?;
                 }
             }
         }
         writer.flush()?;
-    }
+        Ok(failed)
+    })?;
     writer.finish()?;
-    Ok(if failed {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
-    })
+    Ok(outcome)
 }
 
 /// Writes results in the chosen format, a chunk of records at a time.

@@ -18,6 +18,6 @@ pub use entities::{EntityRecord, OffsetUnit};
 pub use error::InputError;
 pub use folder::{folder_texts, read_folder};
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
-pub use labelled::read_labelled;
+pub use labelled::{read_examples, read_labelled, Example};
 pub use render::{render_conll, render_human, Palette};
 pub use table::read_table;

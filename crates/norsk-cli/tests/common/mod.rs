@@ -35,18 +35,19 @@ pub fn norsk(args: &[&str], env: &[(&str, &str)]) -> Output {
     output
 }
 
-/// `norsk TASK --model FIXTURE ARGS…` for `ner` (tiny-ner, `--format
-/// jsonl`) or `classify` (tiny-cls), with `--batch-size 1` unless ARGS
-/// give one: small chunks of records, many writes.
+/// `norsk TASK ARGS…` for `ner` (`--format jsonl`) or `classify`, with
+/// `--model` the fixture tiny-ner or tiny-cls and `--batch-size 1` (small
+/// chunks of records, many writes) unless ARGS give them.
 pub fn batch_args(task: &str, args: &[&str]) -> Vec<String> {
     let model = fixture(if task == "ner" {
         "tiny-ner"
     } else {
         "tiny-cls"
     });
-    let mut all: Vec<String> = [task, "--model", model.to_str().unwrap()]
-        .map(String::from)
-        .to_vec();
+    let mut all = vec![task.to_string()];
+    if !args.contains(&"--model") {
+        all.extend(["--model", model.to_str().unwrap()].map(String::from));
+    }
     if !args.contains(&"--batch-size") {
         all.extend(["--batch-size", "1"].map(String::from));
     }
