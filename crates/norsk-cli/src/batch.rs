@@ -1,12 +1,13 @@
 //! The loop of a batch command (`ner`, `classify`): the records left to do,
 //! chunk by chunk, each chunk's output written whole before the next is
-//! read.
+//! read, stopping at a chunk's end on SIGTERM or SIGINT.
 
 use std::ops::Range;
 
 use norsk_io::Record;
 
 use crate::inputs::InputArgs;
+use crate::stop::Stop;
 use crate::Outcome;
 
 /// Runs `each` over the records of `input` at `positions`, in chunks of
@@ -18,9 +19,15 @@ pub fn run(
     positions: Range<u64>,
     mut each: impl FnMut(&[Record]) -> anyhow::Result<bool>,
 ) -> anyhow::Result<Outcome> {
+    let stop = Stop::install()?;
     let mut failed = false;
     for chunk in input.chunks(size, positions)? {
-        failed |= each(&chunk?)?;
+        let chunk = chunk?;
+        let busy = stop.busy();
+        failed |= each(&chunk)?;
+        if let Some(signal) = stop.stopped(busy) {
+            return Ok(Outcome::Stopped(signal));
+        }
     }
     Ok(if failed {
         Outcome::SomeFailed
