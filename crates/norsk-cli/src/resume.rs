@@ -142,6 +142,7 @@ struct Ends {
 
 impl Ends {
     /// One more whole row, ending at byte `end`.
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87, the workspace 1.85
     fn push(&mut self, end: u64) {
         self.seen += 1;
         if self.seen < self.preamble {

@@ -123,11 +123,14 @@ fn csv_shards_write_the_header_once_and_resume_per_shard() {
     assert_eq!(joined.matches("id,label,score,labels,error").count(), 1);
 }
 
+/// Arguments, environment variables, and what the error must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_shard_values_are_usage_errors_that_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "in.jsonl", input().as_bytes());
-    let cases: [(&[&str], &[(&str, &str)], &str); 13] = [
+    let cases: [Case; 13] = [
         (&["--shard", "3/3"], &[], "0-based"),
         (&["--shard", "0/0"], &[], "at least 1"),
         (&["--shard", "x/3"], &[], "K must be"),
