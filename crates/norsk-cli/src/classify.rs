@@ -67,15 +67,18 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "FIELD")]
     title_field: Option<String>,
 
-    /// Write here instead of stdout; lines are written whole, so a crash
-    /// leaves no half record.
+    /// Write here instead of stdout. Output is written a chunk of records
+    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
+    /// records and at most a half-written last one.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
     /// With --output: go on where an earlier run stopped. Each record of
     /// the output stands for one input record, in order, so as many input
-    /// records (of this --shard's block) are skipped as the output holds
-    /// whole; a half-written last record is cut off and done again.
+    /// records (of this --shard's block) are skipped as the output holds.
+    /// The output is cut back to its last whole chunk first (a half-written
+    /// record included), and that is done again as an uninterrupted run
+    /// does it, so the finished output is the same byte for byte.
     #[arg(long, requires = "output")]
     resume: bool,
 

@@ -36,16 +36,17 @@ pub struct NerArgs {
     format: Format,
 
     /// Write here instead of stdout. Output is written a chunk of records
-    /// at a time, in input order, so a crash leaves whole records and at
-    /// most a half-written last one.
+    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
+    /// records and at most a half-written last one.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
     /// With --output and --format jsonl: go on where an earlier run
     /// stopped. Each line of the output stands for one input record, in
     /// order, so as many input records (of this --shard's block) are
-    /// skipped as the output holds whole lines; a half-written last line
-    /// is cut off and done again.
+    /// skipped as the output holds. The output is cut back to its last
+    /// whole chunk first (a half-written line included), and that is done
+    /// again as an uninterrupted run does it.
     #[arg(long, requires = "output")]
     resume: bool,
 
