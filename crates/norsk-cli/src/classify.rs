@@ -1,8 +1,7 @@
 //! `norsk classify`: a topic record for every input record, in order.
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -14,13 +13,14 @@ use norsk::{
 use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
-use crate::inputs::InputArgs;
-use crate::resume::records_done;
-use crate::{model, Outcome};
+use crate::inputs::{title, InputArgs};
+use crate::resume::{self, Chunks, Layout};
+use crate::shard::{self, Shard, ShardArgs};
+use crate::{batch, isolate, model, Outcome};
 
-/// Records classified together: enough to batch by length, few enough to
-/// stream and to lose little on a crash.
-const CHUNK: usize = 256;
+/// Records classified together, per window in a model batch: enough to
+/// batch by length, few enough to stream and to lose little on a crash.
+const CHUNK_BATCHES: usize = 16;
 
 /// The first line of CSV output.
 pub const CSV_HEADER: &str = "id,label,score,labels,error";
@@ -29,6 +29,9 @@ pub const CSV_HEADER: &str = "id,label,score,labels,error";
 pub struct ClassifyArgs {
     #[command(flatten)]
     input: InputArgs,
+
+    #[command(flatten)]
+    shard: ShardArgs,
 
     /// Model folder or hub id: a sequence classifier, or with --labels an
     /// NLI model; default: the shipped topic model.
@@ -64,15 +67,18 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "FIELD")]
     title_field: Option<String>,
 
-    /// Write here instead of stdout; lines are written whole, so a crash
-    /// leaves no half record.
+    /// Write here instead of stdout. Output is written a chunk of records
+    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
+    /// records and at most a half-written last one.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
     /// With --output: go on where an earlier run stopped. Each record of
     /// the output stands for one input record, in order, so as many input
-    /// records are skipped as the output holds whole; a half-written last
-    /// record is cut off and done again.
+    /// records (of this --shard's block) are skipped as the output holds.
+    /// The output is cut back to its last whole chunk first (a half-written
+    /// record included), and that is done again as an uninterrupted run
+    /// does it, so the finished output is the same byte for byte.
     #[arg(long, requires = "output")]
     resume: bool,
 
@@ -84,7 +90,9 @@ pub struct ClassifyArgs {
     #[arg(long, default_value = "f32")]
     precision: Precision,
 
-    /// Windows (or text–hypothesis pairs) run through the model together.
+    /// Windows (or text–hypothesis pairs) run through the model together;
+    /// records are read, batched by length and written 16 × this many at a
+    /// time.
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
 }
@@ -135,6 +143,9 @@ impl Scorer {
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect();
+        if labels.is_empty() {
+            bail!("--labels holds no label: give the candidate topics, comma-separated");
+        }
         Ok(Scorer::ZeroShot {
             model,
             labels,
@@ -170,6 +181,9 @@ impl Scorer {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
+    let chunk = CHUNK_BATCHES * args.batch_size.max(1);
+    let shard = args.shard.shard()?;
+    let positions = shard::positions(&args.input, shard, chunk)?;
     crate::kernels::note_precision(args.precision);
     let scorer = Scorer::load(&args)?;
     let format = args
@@ -178,32 +192,37 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             Some(e) if e == "csv" => OutputFormat::Csv,
             _ => OutputFormat::Jsonl,
         });
-    let done = match (&args.output, args.resume) {
-        (Some(path), true) => records_done(path, format)?,
-        _ => 0,
+    let layout = match format {
+        OutputFormat::Jsonl => Layout::Lines,
+        OutputFormat::Csv => Layout::Csv {
+            header: CSV_HEADER,
+            with_header: shard.is_none_or(Shard::is_first),
+        },
     };
-    let mut out = Output::open(args.output.as_deref(), format, args.resume)?;
-    let progress = progress_bar(args.input.count_hint());
+    let chunks = Chunks {
+        size: chunk as u64,
+        total: positions.end - positions.start,
+    };
+    let (sink, done) = resume::open(args.output.as_deref(), layout, args.resume, chunks)?;
+    let mut out = Output { sink, format };
+    let progress = progress_bar(|| match shard {
+        Some(_) => Some(positions.end - positions.start),
+        None => args.input.count().ok(),
+    });
     progress.set_position(done);
-    let mut failed = false;
-    for chunk in args.input.chunks(CHUNK, done)? {
-        let chunk = chunk?;
-        let articles: Vec<Article> = chunk
-            .iter()
-            .filter_map(|r| {
-                let text = usable_text(r).ok()?;
-                let title = args
-                    .title_field
-                    .as_ref()
-                    .and_then(|f| r.extra.get(f)?.as_str());
-                Some(Article { title, text })
-            })
-            .collect();
-        let mut scored = scorer.score(&articles)?.into_iter();
+    let todo = positions.start.saturating_add(done)..positions.end;
+    let title_field = args.title_field.as_deref();
+    let outcome = batch::run(&args.input, chunk, todo, |records| {
+        let articles: Vec<Result<Article, String>> =
+            records.iter().map(|r| article(r, title_field)).collect();
+        let scored = isolate::each(&articles, |articles| {
+            scorer.score(articles).context("cannot classify")
+        });
         let mut lines = String::new();
-        for record in &chunk {
-            let line = match usable_text(record) {
-                Ok(_) => out.result_line(record, &scored.next().unwrap_or_default())?,
+        let mut failed = false;
+        for (record, predictions) in records.iter().zip(scored) {
+            let line = match predictions {
+                Ok(predictions) => out.result_line(record, &predictions)?,
                 Err(message) => {
                     failed = true;
                     out.error_line(record, &message)?
@@ -212,13 +231,19 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
             lines.push_str(&line);
         }
         out.write_lines(&lines)?;
-        progress.inc(chunk.len() as u64);
-    }
+        progress.inc(records.len() as u64);
+        Ok(failed)
+    })?;
     progress.finish_and_clear();
-    Ok(if failed {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
+    Ok(outcome)
+}
+
+/// The record as an article (with its title, when `title_field` names
+/// one it has), or why it cannot be classified.
+fn article<'a>(record: &'a Record, title_field: Option<&str>) -> Result<Article<'a>, String> {
+    Ok(Article {
+        title: title(&record.extra, title_field),
+        text: usable_text(record)?,
     })
 }
 
@@ -246,28 +271,6 @@ struct Output {
 }
 
 impl Output {
-    fn open(path: Option<&Path>, format: OutputFormat, resume: bool) -> anyhow::Result<Self> {
-        let (sink, fresh): (Box<dyn Write>, bool) = match path {
-            None => (Box::new(std::io::stdout()), true),
-            Some(path) => {
-                let mut file = OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .append(resume)
-                    .truncate(!resume)
-                    .open(path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let fresh = file.seek(SeekFrom::End(0))? == 0;
-                (Box::new(file), fresh)
-            }
-        };
-        let mut out = Self { sink, format };
-        if format == OutputFormat::Csv && fresh {
-            out.write_lines(&format!("{CSV_HEADER}\n"))?;
-        }
-        Ok(out)
-    }
-
     fn result_line(&self, record: &Record, predictions: &[Prediction]) -> anyhow::Result<String> {
         let best = predictions.first();
         match self.format {
@@ -329,13 +332,13 @@ fn csv_line(fields: &[String]) -> anyhow::Result<String> {
     Ok(String::from_utf8(writer.into_inner()?)?)
 }
 
-/// A progress bar on stderr when it is a terminal (articles/s, ETA);
-/// hidden otherwise.
-fn progress_bar(total: Option<u64>) -> ProgressBar {
+/// A progress bar on stderr when it is a terminal (articles/s, ETA, with
+/// the `total` records to do when it is known); hidden otherwise.
+fn progress_bar(total: impl FnOnce() -> Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    match total {
+    match total() {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} articles, {per_sec}, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -9,9 +9,10 @@ use norsk::{
     classification_report, evaluate, Aggregation, Article, Classifier, ClassifyOptions, Mode,
     NerOptions, NerPipeline, Precision, Report,
 };
-use norsk_io::{read_labelled, read_tagged};
+use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
 
+use crate::inputs::title;
 use crate::{model, Outcome};
 
 #[derive(Debug, Args)]
@@ -50,7 +51,8 @@ struct EvalClassifyArgs {
 
     /// A field put in front of the text (e.g. a title), joined by ". ", as
     /// in `norsk train classify --prefix-field`; it begins every window of a
-    /// long text.
+    /// long text. Records without it are read as text alone, as
+    /// `classify --title-field` reads them.
     #[arg(long)]
     prefix_field: Option<String>,
 
@@ -226,8 +228,10 @@ impl Labelled {
     }
 }
 
-/// Labelled examples of a file (see [`read_labelled`]), each with its
-/// `prefix` field as title when one is named; an error when none is left.
+/// Labelled examples of a file (see [`read_examples`]), each with its
+/// `prefix` field as title when one is named and the record has it as a
+/// string (as `classify --title-field` reads titles: a record without one is
+/// its text alone); an error when none is left.
 pub fn load_labelled(
     path: &std::path::Path,
     text_field: &str,
@@ -235,20 +239,12 @@ pub fn load_labelled(
     prefix: Option<&str>,
     filters: &[(String, String)],
 ) -> anyhow::Result<Vec<Labelled>> {
-    let examples = read_labelled(path, text_field, label_field, filters)?;
-    let mut titles = match prefix {
-        Some(prefix) => Some(read_labelled(path, prefix, label_field, filters)?.into_iter()),
-        None => None,
-    };
-    let examples: Vec<Labelled> = examples
+    let examples: Vec<Labelled> = read_examples(path, text_field, label_field, filters)?
         .into_iter()
-        .map(|(text, label)| Labelled {
-            title: titles
-                .as_mut()
-                .and_then(|t| t.next())
-                .map(|(title, _)| title),
-            text,
-            label,
+        .map(|e| Labelled {
+            title: title(&e.fields, prefix).map(str::to_string),
+            text: e.text,
+            label: e.label,
         })
         .collect();
     if examples.is_empty() {

@@ -2,12 +2,14 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use norsk_io::{
-    decode_text, read_folder, read_jsonl, read_table, read_text_file, InputError, Record,
+    count_jsonl, decode_text, folder_texts, read_folder, read_jsonl, read_table, read_text_file,
+    InputError, Record,
 };
 use serde_json::{Map, Value};
 
@@ -65,17 +67,24 @@ pub enum InputFormat {
 pub type Records = Box<dyn Iterator<Item = anyhow::Result<Record>>>;
 
 impl InputArgs {
-    /// The records after the first `skip`, in chunks of at most `size`, in
-    /// input order: enough to batch by length, few enough to stream.
+    /// The records at `positions` (0-based, in input order), in chunks of
+    /// `size` that begin at multiples of `size` (the first and last may be
+    /// shorter): enough to batch by length, few enough to stream. Any run
+    /// over the same records chunks them alike, however far it skips.
     pub fn chunks(
         &self,
         size: usize,
-        skip: u64,
+        positions: Range<u64>,
     ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Vec<Record>>>> {
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        let mut records = self.records()?.skip(skip);
+        let size = size.max(1);
+        let skip = usize::try_from(positions.start).unwrap_or(usize::MAX);
+        let take =
+            usize::try_from(positions.end.saturating_sub(positions.start)).unwrap_or(usize::MAX);
+        let mut records = self.records()?.skip(skip).take(take);
+        let mut next = size - skip % size;
         Ok(std::iter::from_fn(move || {
-            let chunk: anyhow::Result<Vec<Record>> = records.by_ref().take(size).collect();
+            let chunk: anyhow::Result<Vec<Record>> = records.by_ref().take(next).collect();
+            next = size;
             match chunk {
                 Ok(chunk) if chunk.is_empty() => None,
                 other => Some(other),
@@ -107,17 +116,22 @@ impl InputArgs {
         Ok(Box::new(std::iter::once(Ok(plain(0, text)))))
     }
 
-    /// The records of `--input`.
-    fn many(&self, path: &Path) -> anyhow::Result<Records> {
+    /// How `--input` is read: as told, else by the extension.
+    fn format(&self, path: &Path) -> InputFormat {
         let name = path.to_string_lossy().to_lowercase();
         let name = name.trim_end_matches(".gz").trim_end_matches(".xz");
-        let format = match self.input_format {
+        match self.input_format {
             InputFormat::Auto if path.is_dir() => InputFormat::Folder,
             InputFormat::Auto if name.ends_with(".csv") => InputFormat::Csv,
             InputFormat::Auto if name.ends_with(".tsv") => InputFormat::Tsv,
             InputFormat::Auto => InputFormat::Jsonl,
             other => other,
-        };
+        }
+    }
+
+    /// The records of `--input`.
+    fn many(&self, path: &Path) -> anyhow::Result<Records> {
+        let format = self.format(path);
         if format == InputFormat::Folder {
             let records = read_folder(path)?;
             return Ok(Box::new(records.into_iter().map(Ok)));
@@ -153,27 +167,29 @@ impl InputArgs {
         })
     }
 
-    /// How many records there will be, when that is cheap to know (for a
-    /// progress bar): texts and files given, a folder, lines of a file.
-    pub fn count_hint(&self) -> Option<u64> {
+    /// How many records there are, counted without holding them: texts
+    /// and files given, the `.txt` files of a folder, the lines of a JSONL
+    /// file that are not blank (streamed, decompressed as read); CSV and
+    /// TSV are read as a run reads them. Stdin cannot be counted ahead.
+    pub fn count(&self) -> anyhow::Result<u64> {
+        if self.is_stdin() {
+            bail!("stdin cannot be counted ahead");
+        }
+        let Some(path) = &self.input else {
+            return Ok((self.files.len() + self.texts.len()) as u64);
+        };
+        Ok(match self.format(path) {
+            InputFormat::Folder => folder_texts(path)?.len() as u64,
+            InputFormat::Csv | InputFormat::Tsv => self.many(path)?.count() as u64,
+            _ => count_jsonl(path)?,
+        })
+    }
+
+    /// Whether the records come from stdin (no texts or files, or `--input -`).
+    pub fn is_stdin(&self) -> bool {
         match &self.input {
-            None if !self.files.is_empty() => Some(self.files.len() as u64),
-            None if !self.texts.is_empty() => Some(self.texts.len() as u64),
-            None => Some(1),
-            Some(path) if path.is_dir() => read_folder(path).ok().map(|r| r.len() as u64),
-            Some(path)
-                if path.is_file() && path.extension().is_some_and(|e| e != "gz" && e != "xz") =>
-            {
-                let bytes = std::fs::read(path).ok()?;
-                let lines = bytes
-                    .split(|&b| b == b'\n')
-                    .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-                    .count() as u64;
-                let header = matches!(self.input_format, InputFormat::Csv | InputFormat::Tsv)
-                    || path.extension().is_some_and(|e| e == "csv" || e == "tsv");
-                Some(lines.saturating_sub(header as u64))
-            }
-            Some(_) => None,
+            Some(path) => path.as_os_str() == "-",
+            None => self.files.is_empty() && self.texts.is_empty(),
         }
     }
 
@@ -181,6 +197,12 @@ impl InputArgs {
     pub fn is_single(&self) -> bool {
         self.input.is_none() && self.files.len() + self.texts.len() <= 1
     }
+}
+
+/// A record's title: its `field`, when one is named and the record has it
+/// as a string. A record without one is read as text alone.
+pub fn title<'a>(fields: &'a Map<String, Value>, field: Option<&str>) -> Option<&'a str> {
+    fields.get(field?)?.as_str()
 }
 
 /// Refuses input whose first block holds a NUL byte: a binary file (an

@@ -1,13 +1,17 @@
 //! `norsk`: Norwegian BERT models on the CPU, from the command line.
 
+mod batch;
 mod bench;
 mod classify;
 mod eval;
 mod inputs;
+mod isolate;
 mod kernels;
 mod model;
 mod ner;
 mod resume;
+mod shard;
+mod stop;
 mod train;
 
 use std::process::ExitCode;
@@ -16,7 +20,10 @@ use clap::{Parser, Subcommand};
 
 /// What the exit status says, at the end of every help.
 const EXIT_CODES: &str = "Exit codes: 0 all went through, 1 some records failed (the rest are \
-                          written), 2 nothing could be done (e.g. the model is missing).";
+                          written), 2 nothing could be done (e.g. the model is missing), 130 and \
+                          143 stopped by SIGINT (Ctrl-C) and SIGTERM (ner and classify first \
+                          write the chunk of records in hand, so their output ends after a whole \
+                          record).";
 
 /// Norwegian BERT models on the CPU: named entities, topics, benchmarks.
 #[derive(Debug, Parser)]
@@ -53,6 +60,8 @@ pub enum Outcome {
     Success,
     /// Some inputs gave error records; the rest went through.
     SomeFailed,
+    /// SIGTERM or SIGINT (the number) stopped it after a whole record.
+    Stopped(i32),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +82,10 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(Outcome::Stopped(signal)) => {
+            eprintln!("{}", stop::note(signal));
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX))
+        }
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("norsk: error: {e:#}");

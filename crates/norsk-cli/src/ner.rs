@@ -1,23 +1,30 @@
 //! `norsk ner`: entities of texts, in the format asked for.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use norsk::{Aggregation, Entity, NerOptions, NerPipeline, Precision, DEFAULT_STRIDE};
 use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
 use serde_json::Value;
 
 use crate::inputs::InputArgs;
-use crate::{model, Outcome};
+use crate::resume::{self, Chunks, Layout};
+use crate::shard::{self, ShardArgs};
+use crate::{batch, isolate, model, Outcome};
 
-/// Texts tagged together: enough to batch windows well, few enough to stream.
-const CHUNK: usize = 64;
+/// Texts tagged together, per window in a model batch: enough to batch
+/// windows well, few enough to stream.
+const CHUNK_BATCHES: usize = 8;
 
 #[derive(Debug, Args)]
 pub struct NerArgs {
     #[command(flatten)]
     input: InputArgs,
+
+    #[command(flatten)]
+    shard: ShardArgs,
 
     /// Model folder or Hugging Face Hub id (`owner/name[@revision]`);
     /// default: the shipped norsk-bert-ner.
@@ -27,6 +34,21 @@ pub struct NerArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+
+    /// Write here instead of stdout. Output is written a chunk of records
+    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
+    /// records and at most a half-written last one.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// With --output and --format jsonl: go on where an earlier run
+    /// stopped. Each line of the output stands for one input record, in
+    /// order, so as many input records (of this --shard's block) are
+    /// skipped as the output holds. The output is cut back to its last
+    /// whole chunk first (a half-written line included), and that is done
+    /// again as an uninterrupted run does it.
+    #[arg(long, requires = "output")]
+    resume: bool,
 
     /// How tokens are grouped into entities (as transformers' aggregation_strategy:
     /// none, simple, first, average, max). `first` suits models that, like
@@ -60,7 +82,8 @@ pub struct NerArgs {
     #[arg(long, default_value = "f32")]
     precision: Precision,
 
-    /// Windows run through the model together.
+    /// Windows run through the model together; texts are read, batched by
+    /// length and written 8 × this many at a time.
     #[arg(long, default_value_t = 8)]
     batch_size: usize,
 
@@ -94,6 +117,15 @@ pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
 
 /// Tags every input record and writes one result (or error) per record, in order.
 pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
+    if args.resume && args.format != Format::Jsonl {
+        bail!("--resume goes on after the whole lines of --format jsonl output; other formats cannot be resumed");
+    }
+    let chunk = CHUNK_BATCHES * args.batch_size.max(1);
+    let shard = args.shard.shard()?;
+    if shard.is_some() && args.format == Format::Json {
+        bail!("--shard: --format json writes one array per run, and arrays do not concatenate; use --format jsonl");
+    }
+    let positions = shard::positions(&args.input, shard, chunk)?;
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
     crate::kernels::note_precision(args.precision);
     let pipeline = NerPipeline::load(&dir, args.precision)
@@ -105,52 +137,61 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         batch_size: args.batch_size,
         split_sentences: !args.no_split,
     };
-    let mut writer = Writer::new(&args);
-    let mut failed = false;
-    for chunk in args.input.chunks(CHUNK, 0)? {
-        let chunk = chunk?;
-        let texts: Vec<&str> = chunk
+    let chunks = Chunks {
+        size: chunk as u64,
+        total: positions.end - positions.start,
+    };
+    let (sink, done) = resume::open(args.output.as_deref(), Layout::Lines, args.resume, chunks)?;
+    let mut writer = Writer::new(&args, sink);
+    let todo = positions.start.saturating_add(done)..positions.end;
+    let outcome = batch::run(&args.input, chunk, todo, |records| {
+        let texts: Vec<Result<&str, String>> = records
             .iter()
-            .filter_map(|r| r.text.as_deref().ok())
+            .map(|r| r.text.as_deref().map_err(ToString::to_string))
             .collect();
-        let mut tagged = pipeline.tag_batch(&texts, &options)?.into_iter();
-        for record in &chunk {
-            match &record.text {
-                Ok(text) => writer.entities(record, text, &tagged.next().unwrap_or_default())?,
-                Err(e) => {
+        let tagged = isolate::each(&texts, |texts| {
+            pipeline.tag_batch(texts, &options).context("cannot tag")
+        });
+        let mut failed = false;
+        for ((record, text), entities) in records.iter().zip(&texts).zip(&tagged) {
+            match (text, entities) {
+                (Ok(text), Ok(entities)) => writer.entities(record, text, entities)?,
+                (Err(message), _) | (_, Err(message)) => {
                     failed = true;
-                    writer.error(record, &e.to_string())?;
+                    writer.error(record, message)?;
                 }
             }
         }
         writer.flush()?;
-    }
+        Ok(failed)
+    })?;
     writer.finish()?;
-    Ok(if failed {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
-    })
+    Ok(outcome)
 }
 
-/// Writes results to stdout in the chosen format.
+/// Writes results in the chosen format, a chunk of records at a time.
 struct Writer {
     format: Format,
     offsets: OffsetUnit,
     palette: Palette,
     single: bool,
-    out: std::io::BufWriter<std::io::Stdout>,
+    /// The output of the records since the last flush.
+    out: Vec<u8>,
+    sink: Box<dyn Write>,
     /// `--format json` with several texts: everything goes out as one array.
     collected: Vec<Value>,
 }
 
 impl Writer {
-    fn new(args: &NerArgs) -> Self {
-        let stdout = std::io::stdout();
+    fn new(args: &NerArgs, sink: Box<dyn Write>) -> Self {
         let colour = match args.color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
         };
         Self {
             format: args.format,
@@ -161,7 +202,8 @@ impl Writer {
                 Palette::Plain
             },
             single: args.input.is_single(),
-            out: std::io::BufWriter::new(stdout),
+            out: Vec::new(),
+            sink,
             collected: Vec::new(),
         }
     }
@@ -223,8 +265,11 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes the records since the last flush in one call.
     fn flush(&mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
+        self.sink.write_all(&self.out)?;
+        self.sink.flush()?;
+        self.out.clear();
         Ok(())
     }
 

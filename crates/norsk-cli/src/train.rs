@@ -60,7 +60,9 @@ struct TrainClassifyArgs {
     #[arg(long, default_value = "label")]
     label_field: String,
 
-    /// A field put in front of the text (e.g. a title), joined by ". ".
+    /// A field put in front of the text (e.g. a title), joined by ". ";
+    /// records without it are read as text alone, as `classify
+    /// --title-field` reads them.
     #[arg(long)]
     prefix_field: Option<String>,
 

@@ -261,8 +261,9 @@ fn resume_keys_on_position_not_id() {
         assert_eq!(resumed[..kept], full[..kept], "earlier records are kept");
         let errors = resumed.iter().filter(|l| l.contains("\"error\"")).count();
         assert_eq!(errors, 1, "{resumed:?}");
-        let code = if kept > 5 { 0 } else { 1 };
-        assert_eq!(out.status.code(), Some(code), "after {kept}");
+        // Resuming goes back to the last whole chunk (256 records here), so
+        // all seven are done again, the malformed line with them.
+        assert_eq!(out.status.code(), Some(1), "after {kept}");
     }
 }
 

@@ -4,10 +4,9 @@ use serde_json::{Map, Value};
 
 use crate::{read_text_file, InputError, Record};
 
-/// The `.txt` (and `.txt.gz`) files of a folder, sorted by name, one record
-/// each: the id is the file name, the text its content (or why it is not a
-/// text). Other files are left out.
-pub fn read_folder(dir: &Path) -> Result<Vec<Record>, InputError> {
+/// The names of the `.txt` (and `.txt.gz`) files of a folder, sorted: the
+/// records [`read_folder`] gives, without reading them.
+pub fn folder_texts(dir: &Path) -> Result<Vec<String>, InputError> {
     let io = |e: std::io::Error| InputError::Io {
         path: dir.to_path_buf(),
         reason: e.to_string(),
@@ -20,7 +19,14 @@ pub fn read_folder(dir: &Path) -> Result<Vec<Record>, InputError> {
         .filter(|name| name.ends_with(".txt") || name.ends_with(".txt.gz"))
         .collect();
     names.sort();
-    Ok(names
+    Ok(names)
+}
+
+/// The `.txt` (and `.txt.gz`) files of a folder, sorted by name, one record
+/// each: the id is the file name, the text its content (or why it is not a
+/// text). Other files are left out.
+pub fn read_folder(dir: &Path) -> Result<Vec<Record>, InputError> {
+    Ok(folder_texts(dir)?
         .into_iter()
         .map(|name| Record {
             id: Value::from(name.clone()),

@@ -91,7 +91,7 @@ pub fn read_jsonl<R: BufRead>(
                     }))
                 }
             };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            if !bytes.iter().any(is_content) {
                 return None;
             }
             let index = position;
@@ -104,6 +104,11 @@ pub fn read_jsonl<R: BufRead>(
                 &id_field,
             )))
         })
+}
+
+/// Whether a byte makes a JSONL line more than blank.
+pub(crate) fn is_content(byte: &u8) -> bool {
+    !byte.is_ascii_whitespace()
 }
 
 fn parse_line(

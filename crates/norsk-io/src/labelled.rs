@@ -1,19 +1,45 @@
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{read_jsonl, read_table, read_text_file, InputError, Record};
 
-/// Labelled examples `(text, label)` of a JSONL, CSV or TSV file (by
-/// extension; `.gz`/`.xz` decompressed), keeping the records whose fields
-/// equal every `(field, value)` filter (e.g. `("split", "dev")`). A kept
-/// record without a text or a label is an error naming it.
+/// One labelled example: its text, its label and the record's other fields
+/// (a title, a split, …), strings for CSV and TSV, JSON values for JSONL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// The text field's value.
+    pub text: String,
+    /// The label field's value.
+    pub label: String,
+    /// The other fields of the record, the label's included.
+    pub fields: Map<String, Value>,
+}
+
+/// Labelled examples `(text, label)` of a JSONL, CSV or TSV file, as
+/// [`read_examples`] reads them.
 pub fn read_labelled(
     path: &Path,
     text_field: &str,
     label_field: &str,
     filters: &[(String, String)],
 ) -> Result<Vec<(String, String)>, InputError> {
+    Ok(read_examples(path, text_field, label_field, filters)?
+        .into_iter()
+        .map(|e| (e.text, e.label))
+        .collect())
+}
+
+/// Labelled examples of a JSONL, CSV or TSV file (by extension; `.gz`/`.xz`
+/// decompressed), keeping the records whose fields equal every
+/// `(field, value)` filter (e.g. `("split", "dev")`). A kept record without
+/// a text or a label is an error naming it.
+pub fn read_examples(
+    path: &Path,
+    text_field: &str,
+    label_field: &str,
+    filters: &[(String, String)],
+) -> Result<Vec<Example>, InputError> {
     let content = read_text_file(path)?;
     let name = path.to_string_lossy().to_lowercase();
     let name = name.trim_end_matches(".gz").trim_end_matches(".xz");
@@ -42,7 +68,11 @@ pub fn read_labelled(
         };
         let text = record.text.clone()?;
         let label = field(label_field).ok_or_else(|| missing(&format!("{label_field:?}")))?;
-        examples.push((text, label));
+        examples.push(Example {
+            text,
+            label,
+            fields: record.extra,
+        });
     }
     Ok(examples)
 }
@@ -69,7 +99,9 @@ mod tests {
             read_labelled(&csv, "tekst", "emne", &[]).is_err(),
             "a short row is an error"
         );
-        std::fs::write(&csv, "tekst,emne\nhei,x\n").unwrap();
+        std::fs::write(&csv, "tekst,emne,tittel\nhei,x,Hilsen\n").unwrap();
         assert_eq!(read_labelled(&csv, "tekst", "emne", &[]).unwrap().len(), 1);
+        let examples = read_examples(&csv, "tekst", "emne", &[]).unwrap();
+        assert_eq!(examples[0].fields["tittel"], "Hilsen", "other fields kept");
     }
 }

@@ -3,6 +3,7 @@
 //! JSONL, CoNLL or highlighted text.
 
 mod conll;
+mod count;
 mod entities;
 mod error;
 mod folder;
@@ -12,10 +13,11 @@ mod render;
 mod table;
 
 pub use conll::{parse_tagged, read_tagged, TaggedSentence};
+pub use count::count_jsonl;
 pub use entities::{EntityRecord, OffsetUnit};
 pub use error::InputError;
-pub use folder::read_folder;
+pub use folder::{folder_texts, read_folder};
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
-pub use labelled::read_labelled;
+pub use labelled::{read_examples, read_labelled, Example};
 pub use render::{render_conll, render_human, Palette};
 pub use table::read_table;
