@@ -223,7 +223,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The record's text, or why it cannot be classified.
-fn usable_text(record: &Record) -> Result<&str, String> {
+pub(crate) fn usable_text(record: &Record) -> Result<&str, String> {
     match &record.text {
         Ok(text) if text.trim().is_empty() => Err("empty text".to_string()),
         Ok(text) => Ok(text),

@@ -199,7 +199,8 @@ fn check_pooling(dir: &Path) -> Result<(), NorskError> {
         Ok(())
     } else {
         Err(bad(
-            "the model pools otherwise than by the mean of its tokens, the only pooling norsk does".into(),
+            "the model pools otherwise than by the mean of its tokens, the only pooling norsk does"
+                .into(),
         ))
     }
 }
@@ -226,7 +227,11 @@ mod tests {
     #[test]
     fn vectors_are_unit_length_and_a_batch_gives_what_single_texts_give() {
         let model = embedder();
-        let texts = ["Oslo er hovedstaden.", "Hei", "Rosenborg slo Molde 2-1 i går kveld."];
+        let texts = [
+            "Oslo er hovedstaden.",
+            "Hei",
+            "Rosenborg slo Molde 2-1 i går kveld.",
+        ];
         let options = EmbedOptions::default();
         let batch = model.embed_batch(&texts, &options).unwrap();
         assert_eq!(batch.len(), 3);
