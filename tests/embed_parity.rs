@@ -30,10 +30,7 @@ fn shipped_embeddings_match_transformers_mean_pooling() {
     assert!(cases.len() >= 8);
     let mut lowest = f32::INFINITY;
     for kind_name in ["query", "passage"] {
-        let chosen: Vec<_> = cases
-            .iter()
-            .filter(|c| c["kind"] == kind_name)
-            .collect();
+        let chosen: Vec<_> = cases.iter().filter(|c| c["kind"] == kind_name).collect();
         let texts: Vec<&str> = chosen.iter().map(|c| c["text"].as_str().unwrap()).collect();
         let options = EmbedOptions {
             kind: kind(kind_name),
