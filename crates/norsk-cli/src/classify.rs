@@ -248,7 +248,7 @@ fn article<'a>(record: &'a Record, title_field: Option<&str>) -> Result<Article<
 }
 
 /// The record's text, or why it cannot be classified.
-fn usable_text(record: &Record) -> Result<&str, String> {
+pub(crate) fn usable_text(record: &Record) -> Result<&str, String> {
     match &record.text {
         Ok(text) if text.trim().is_empty() => Err("empty text".to_string()),
         Ok(text) => Ok(text),

@@ -3,6 +3,7 @@
 mod batch;
 mod bench;
 mod classify;
+mod embed;
 mod eval;
 mod inputs;
 mod isolate;
@@ -41,6 +42,9 @@ enum Command {
     /// Classify articles by topic: one record per input record, in order.
     #[command(after_help = EXIT_CODES)]
     Classify(classify::ClassifyArgs),
+    /// Embed texts: one unit vector per input record, in order (JSONL or .npy).
+    #[command(after_help = EXIT_CODES)]
+    Embed(embed::EmbedArgs),
     /// Score a model on labelled data.
     #[command(after_help = EXIT_CODES)]
     Eval(eval::EvalArgs),
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
     let result = kernels::configure().and_then(|chosen| match cli.command {
         Command::Ner(args) => ner::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::Embed(args) => embed::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Train(args) => train::run(args),

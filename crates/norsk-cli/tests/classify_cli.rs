@@ -1,47 +1,19 @@
 //! `norsk classify` end to end: every input format, one output record per
 //! input record in order, error records for bad input, resume, zero-shot.
 
+mod common;
+
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use common::{fixture, norsk_with_stdin as norsk, records};
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-fn norsk(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_norsk"))
-        .args(args)
-        .env_remove("NORSK_CLASSIFY_MODEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("norsk runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "norsk panicked: {stderr}");
-    output
-}
 
 fn classify(args: &[&str], stdin: &[u8]) -> Output {
     let model = fixture("tiny-cls");
     let mut all = vec!["classify", "--model", model.to_str().unwrap()];
     all.extend_from_slice(args);
     norsk(&all, stdin)
-}
-
-fn records(output: &Output) -> Vec<Value> {
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
-        .collect()
 }
 
 const LABELS: [&str; 4] = ["politikk", "økonomi", "sport", "kultur"];

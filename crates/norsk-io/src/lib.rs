@@ -1,6 +1,6 @@
 //! Inputs and outputs of norsk, with no tensors: reading texts (files,
 //! stdin, JSONL, CSV/TSV, folders) with precise errors, and writing entities as JSON,
-//! JSONL, CoNLL or highlighted text.
+//! JSONL, CoNLL or highlighted text, and vectors as `.npy`.
 
 mod conll;
 mod count;
@@ -9,6 +9,7 @@ mod error;
 mod folder;
 mod input;
 mod labelled;
+mod npy;
 mod render;
 mod table;
 
@@ -19,5 +20,6 @@ pub use error::InputError;
 pub use folder::{folder_texts, read_folder};
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
 pub use labelled::{read_examples, read_labelled, Example};
+pub use npy::NpyWriter;
 pub use render::{render_conll, render_human, Palette};
 pub use table::read_table;

@@ -274,7 +274,7 @@ impl ZeroShotClassifier {
     }
 }
 
-fn max_len(tokenizer: &TextTokenizer, positions: usize) -> usize {
+pub(crate) fn max_len(tokenizer: &TextTokenizer, positions: usize) -> usize {
     tokenizer
         .max_length()
         .map_or(positions, |n| n.min(positions))

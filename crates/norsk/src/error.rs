@@ -18,6 +18,9 @@ pub enum NorskError {
     /// No model was given and the shipped default is not there.
     #[error("no model given and the default model is missing at {0}: pass --model DIR or --model owner/name")]
     NoDefaultModel(PathBuf),
+    /// A sentence-transformers pooling config that norsk cannot follow.
+    #[error("{path}: {reason}")]
+    Pooling { path: PathBuf, reason: String },
     /// The model's labels do not suit the task.
     #[error("model labels unusable: {0}")]
     Labels(String),

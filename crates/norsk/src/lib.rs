@@ -18,6 +18,7 @@ pub mod alloc;
 mod batching;
 pub mod bench;
 mod classify;
+mod embed;
 mod error;
 mod ner;
 pub mod profile;
@@ -27,6 +28,7 @@ pub use classify::{
     Article, Classifier, ClassifyOptions, Prediction, ZeroShotClassifier,
     DEFAULT_HYPOTHESIS_TEMPLATE,
 };
+pub use embed::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
 pub use error::NorskError;
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
 pub use norsk_model::kernels;

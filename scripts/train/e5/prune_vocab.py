@@ -15,8 +15,14 @@ Writes OUT/ (config.json, model.safetensors fp32, tokenizer.json [same normalize
 vocab remapped with original scores, post-processor/added-token ids remapped], tokenizer_config.json,
 special_tokens_map.json, prune_report.json), and checks hidden states of the pruned model vs the original.
 --layers K keeps only the bottom K transformer layers (drop the top 12-K).
+--fp16 stores model.safetensors in fp16 after the checks (which run on fp32) and checks the fp16 copy against them;
+--sentence-transformers adds the files sentence-transformers reads (modules.json, 1_Pooling/config.json with mean
+pooling, a 2_Normalize module, config_sentence_transformers.json with e5's "query: " / "passage: " prompts): an
+embedding model, as e5 itself ships.
 
 Usage: nice -n 10 python3 scripts/train/e5/prune_vocab.py --n 8000 --layers 12 --out .work/e5/pruned-8k
+       nice -n 10 python3 scripts/train/e5/prune_vocab.py --n 11500 --layers 12 --fp16 --sentence-transformers \
+           --out .work/e5/embed-11.5k-L12                            (the shipped models/norsk-e5-embed)
        (the counts are cached in .work/e5/piece_counts.json; --table prints coverage/size for several N and L)
 """
 import argparse, collections, copy, gzip, json, lzma, os, random, sys, time
@@ -37,6 +43,9 @@ ap.add_argument("--budget-mb", type=float, default=45.0, help="fp16 model.safete
 ap.add_argument("--num-labels", type=int, default=19)
 ap.add_argument("--seed", type=int, default=13)
 ap.add_argument("--cache", default=".work/e5/piece_counts.json")
+ap.add_argument("--fp16", action="store_true", help="store the weights in fp16 (checked against fp32)")
+ap.add_argument("--sentence-transformers", action="store_true",
+                help="write the sentence-transformers files of an e5 embedding model (mean pooling, normalize, prompts)")
 a = ap.parse_args()
 D = "/work/shared/data"
 rng = random.Random(a.seed)
@@ -243,10 +252,53 @@ for s in SENTS:
     print(f"unchanged={same} maxdiff={d} {tok_p.convert_ids_to_tokens(ip)}")
     if same:
         assert d < 1e-4, d
+
+def mean_pooled(model, ids):
+    """sentence-transformers' mean pooling over the attention mask, then L2 normalisation."""
+    with torch.no_grad():
+        h = model(torch.tensor([ids])).last_hidden_state[0].float()
+    v = h.mean(0)
+    return v / v.norm()
+
+
+fp16_check = None
+if a.fp16:
+    path = os.path.join(a.out, "model.safetensors")
+    ref = [mean_pooled(m_p, tok_p("passage: " + s)["input_ids"]) for s in SENTS]
+    save_file({k: v.half().contiguous() for k, v in load_file(path).items()}, path, metadata={"format": "pt"})
+    cfg["dtype"] = "float32"  # stored in fp16, computed in fp32 by loaders (as the NER export)
+    json.dump(cfg, open(os.path.join(a.out, "config.json"), "w"), indent=2)
+    m_h = BertModel.from_pretrained(a.out, add_pooling_layer=False).eval()
+    assert m_h.dtype == torch.float32, m_h.dtype
+    cos = [float(r @ mean_pooled(m_h, tok_p("passage: " + s)["input_ids"])) for r, s in zip(ref, SENTS)]
+    fp16_check = {"min_cosine_fp16_vs_fp32_mean_pooled": min(cos)}
+    print(f"fp16 weights: cosine of mean-pooled embeddings to fp32 >= {min(cos):.6f}")
+    assert min(cos) > 0.999, cos
+if a.sentence_transformers:
+    os.makedirs(os.path.join(a.out, "1_Pooling"), exist_ok=True)
+    os.makedirs(os.path.join(a.out, "2_Normalize"), exist_ok=True)
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ]
+    pooling = {"word_embedding_dimension": cfg["hidden_size"], "pooling_mode_cls_token": False,
+               "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
+               "pooling_mode_mean_sqrt_len_tokens": False, "pooling_mode_weightedmean_tokens": False,
+               "pooling_mode_lasttoken": False, "include_prompt": True}
+    st_config = {"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None,
+                 "similarity_fn_name": "cosine"}
+    for name, obj in [("modules.json", modules), ("1_Pooling/config.json", pooling),
+                      ("config_sentence_transformers.json", st_config),
+                      ("sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})]:
+        json.dump(obj, open(os.path.join(a.out, name), "w"), indent=2)
+    # git keeps no empty folder; sentence-transformers' Normalize reads nothing from it.
+    open(os.path.join(a.out, "2_Normalize", ".gitkeep"), "w").close()
 size_fp16 = nparams(N, a.layers) * 2
 rep = {"n": N, "layers": a.layers, "table": table, "counting_corpus": C["stats"], "heldout_norec_words": C["heldout_words"],
        "chosen": [r for r in table if r["n"] == N and r["layers"] == a.layers], "hidden_state_checks": checks,
-       "expected_fp16_bytes_with_head": size_fp16,
-       "files": {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))}}
+       "expected_fp16_bytes_with_head": size_fp16, "fp16_check": fp16_check,
+       "files": {f: os.path.getsize(os.path.join(a.out, f)) for f in sorted(os.listdir(a.out))
+                 if os.path.isfile(os.path.join(a.out, f))}}
 json.dump(rep, open(os.path.join(a.out, "prune_report.json"), "w"), indent=1, ensure_ascii=False)
 print(f"wrote {a.out}: vocab {N}, layers {a.layers}, expected fp16 model size {size_fp16/1e6:.2f} MB", rep["files"])

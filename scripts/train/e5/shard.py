@@ -3,6 +3,7 @@
 model-0000i-of-0000n.safetensors + model.safetensors.index.json), tensors and dtypes unchanged, so no
 file in the repository is over 20 MB. transformers and norsk load the sharded folder as before.
 
+Names may carry the `bert.` prefix of a model with a head or not (a bare `BertModel`, as the embedding model).
 Shards hold whole units (the embeddings, one encoder layer, the head), in model order. `--boundary L` starts a
 new shard at encoder layer L, so that a model trained with the first L layers frozen
 (`norsk train classify --freeze-layers L --share-base-shards`) can refer to the shards before it; `--boundary`
@@ -28,10 +29,10 @@ with safe_open(src, "pt") as f:
 
 def unit(name):
     """(order, layer) of a tensor: embeddings first, then layers in order, then everything else."""
-    m = re.match(r"bert\.encoder\.layer\.(\d+)\.", name)
+    m = re.match(r"(?:bert\.)?encoder\.layer\.(\d+)\.", name)
     if m:
         return (1, int(m.group(1)))
-    return (0, -1) if name.startswith("bert.embeddings.") else (2, -1)
+    return (0, -1) if name.startswith(("bert.embeddings.", "embeddings.")) else (2, -1)
 
 
 units = {}

@@ -1,8 +1,13 @@
-//! What the batch tests of the `norsk` binary share: running it, the tiny
-//! fixture models, and JSONL inputs of many records.
+//! What the end-to-end tests of the `norsk` binary share: running it, the
+//! tiny fixture models, and JSONL inputs of many records. Each test file
+//! uses some of it.
+#![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
 
 /// A model folder of `tests/fixtures` (`tiny-ner`, `tiny-cls`).
 pub fn fixture(name: &str) -> PathBuf {
@@ -19,6 +24,8 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
         .args(args)
         .env_remove("NORSK_NER_MODEL")
         .env_remove("NORSK_CLASSIFY_MODEL")
+        .env_remove("NORSK_EMBED_MODEL")
+        .env_remove("NORSK_MODELS")
         .env_remove("JOB_COMPLETION_INDEX")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -134,4 +141,27 @@ pub fn assert_same_lines(got: &str, want: &str, what: &str) {
         got_lines.get(at),
         want_lines.get(at)
     );
+}
+
+/// Runs `norsk ARGS…` (see [`command`]) with `stdin` as its input; it must
+/// not panic.
+pub fn norsk_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = command(args, &[])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("norsk runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "norsk panicked: {stderr}");
+    output
+}
+
+/// The JSON records of stdout, one per line.
+pub fn records(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
+        .collect()
 }

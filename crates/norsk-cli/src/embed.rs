@@ -1,0 +1,191 @@
+//! `norsk embed`: one vector per input record, in order, as JSONL or `.npy`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use norsk::{EmbedKind, EmbedOptions, Embedder, Precision, DEFAULT_EMBED_MODEL};
+use norsk_io::{NpyWriter, Record};
+use serde_json::{Map, Value};
+
+use crate::classify::usable_text;
+use crate::inputs::InputArgs;
+use crate::{model, Outcome};
+
+/// Records embedded together: enough to batch by length, few enough to
+/// stream.
+const CHUNK: usize = 256;
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Model folder or hub id of a BERT encoder; default: the shipped
+    /// norsk-e5-embed (multilingual-e5-small, Norwegian vocabulary).
+    #[arg(short, long, env = "NORSK_EMBED_MODEL")]
+    model: Option<String>,
+
+    /// What the texts are, said to an e5 model by a prompt in front:
+    /// `query` ("query: ", for searches and labels), `passage`
+    /// ("passage: ", for the documents searched), `none` (no prompt, for
+    /// models trained without one).
+    #[arg(long, value_enum, default_value_t = Kind::Passage)]
+    kind: Kind,
+
+    /// Embed only the first window (512 tokens) of a long text, as
+    /// sentence-transformers does; by default the windows' mean vectors are
+    /// averaged, weighted by their token counts.
+    #[arg(long)]
+    truncate: bool,
+
+    /// Write here instead of stdout (needed for npy).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Output format; default from the --output extension (`.npy`), else
+    /// JSONL. JSONL: `{"id": …, "embedding": […]}` per record (other input
+    /// fields carried through), `{"id": …, "error": …}` for a record that
+    /// fails. npy: a float32 array (records, dim), row i for input record
+    /// i; a record that fails is a row of NaN, named on stderr.
+    #[arg(long, value_enum)]
+    format: Option<EmbedFormat>,
+
+    /// Numeric precision of the model.
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
+
+    /// Windows run through the model together.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+}
+
+/// The prompt in front of every text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Kind {
+    Query,
+    Passage,
+    #[value(name = "none")]
+    Plain,
+}
+
+impl From<Kind> for EmbedKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Query => EmbedKind::Query,
+            Kind::Passage => EmbedKind::Passage,
+            Kind::Plain => EmbedKind::Plain,
+        }
+    }
+}
+
+/// How `embed` writes its vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmbedFormat {
+    Jsonl,
+    Npy,
+}
+
+/// Where vectors go.
+enum Sink {
+    Jsonl(Box<dyn Write>),
+    Npy(NpyWriter<BufWriter<File>>),
+}
+
+impl Sink {
+    fn open(args: &EmbedArgs, dim: usize) -> anyhow::Result<Self> {
+        let format =
+            args.format
+                .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
+                    Some(e) if e == "npy" => EmbedFormat::Npy,
+                    _ => EmbedFormat::Jsonl,
+                });
+        let create = |path: &PathBuf| {
+            File::create(path).with_context(|| format!("cannot write {}", path.display()))
+        };
+        Ok(match (format, &args.output) {
+            (EmbedFormat::Jsonl, None) => Sink::Jsonl(Box::new(std::io::stdout())),
+            (EmbedFormat::Jsonl, Some(path)) => Sink::Jsonl(Box::new(create(path)?)),
+            (EmbedFormat::Npy, Some(path)) => {
+                Sink::Npy(NpyWriter::new(BufWriter::new(create(path)?), dim)?)
+            }
+            (EmbedFormat::Npy, None) => bail!("--format npy needs --output FILE.npy"),
+        })
+    }
+
+    /// Writes one record: its vector, or the reason it has none.
+    fn record(&mut self, record: &Record, vector: Result<&[f32], &str>) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(out) => {
+                let mut object = Map::new();
+                object.insert("id".into(), record.id.clone());
+                object.extend(record.extra.clone());
+                match vector {
+                    Ok(vector) => object.insert("embedding".into(), Value::from(vector)),
+                    Err(message) => object.insert("error".into(), Value::from(message)),
+                };
+                writeln!(out, "{}", Value::Object(object))?;
+            }
+            Sink::Npy(npy) => match vector {
+                Ok(vector) => npy.write_row(vector)?,
+                Err(message) => {
+                    eprintln!(
+                        "norsk: record {} (row {}): {message}; its row is NaN",
+                        record.id,
+                        npy.rows()
+                    );
+                    npy.write_row(&vec![f32::NAN; npy.dim()])?;
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Makes what was written whole on disk.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(out) => out.flush()?,
+            Sink::Npy(npy) => npy.flush()?,
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
+    crate::kernels::note_precision(args.precision);
+    let dir = model::resolve(args.model.as_deref(), DEFAULT_EMBED_MODEL)?;
+    let model = Embedder::load(&dir, args.precision)
+        .with_context(|| format!("cannot load embedding model from {}", dir.display()))?;
+    let options = EmbedOptions {
+        kind: args.kind.into(),
+        truncate: args.truncate,
+        batch_size: args.batch_size,
+    };
+    let mut sink = Sink::open(&args, model.dim())?;
+    let mut failed = false;
+    for chunk in args.input.chunks(CHUNK, 0)? {
+        let chunk = chunk?;
+        let texts: Vec<&str> = chunk.iter().filter_map(|r| usable_text(r).ok()).collect();
+        let mut vectors = model.embed_batch(&texts, &options)?.into_iter();
+        for record in &chunk {
+            match usable_text(record) {
+                Ok(_) => {
+                    let vector = vectors.next().unwrap_or_default();
+                    sink.record(record, Ok(&vector))?;
+                }
+                Err(message) => {
+                    failed = true;
+                    sink.record(record, Err(&message))?;
+                }
+            }
+        }
+        sink.flush()?;
+    }
+    Ok(if failed {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
