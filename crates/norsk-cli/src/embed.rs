@@ -165,7 +165,7 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
     };
     let mut sink = Sink::open(&args, model.dim())?;
     let mut failed = false;
-    for chunk in args.input.chunks(CHUNK, 0)? {
+    for chunk in args.input.chunks(CHUNK, 0..u64::MAX)? {
         let chunk = chunk?;
         let texts: Vec<&str> = chunk.iter().filter_map(|r| usable_text(r).ok()).collect();
         let mut vectors = model.embed_batch(&texts, &options)?.into_iter();

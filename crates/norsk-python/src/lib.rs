@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use norsk::kernels::{self, KernelOptions};
 use norsk::{
-    Aggregation, Article, CharIndex, Classifier, ClassifyOptions, Entity, ModelSource, NerOptions,
-    NerPipeline, Precision, Prediction, ZeroShotClassifier,
+    Aggregation, Article, CharIndex, Classifier, ClassifyOptions, EmbedKind, EmbedOptions,
+    Embedder, Entity, ModelSource, NerOptions, NerPipeline, Precision, Prediction,
+    ZeroShotClassifier, DEFAULT_EMBED_MODEL,
 };
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
@@ -323,6 +324,76 @@ impl ZeroShotModel {
     }
 }
 
+/// A sentence-embedding model: one unit vector per text.
+#[pyclass(frozen, module = "norsk._norsk")]
+struct EmbedModel {
+    embedder: Embedder,
+    options: EmbedOptions,
+    dir: PathBuf,
+}
+
+#[pymethods]
+impl EmbedModel {
+    #[new]
+    #[pyo3(signature = (model=None, *, kind="passage", truncate=false, batch_size=16, precision="f32", models_dir=None))]
+    fn new(
+        py: Python<'_>,
+        model: Option<&str>,
+        kind: &str,
+        truncate: bool,
+        batch_size: usize,
+        precision: &str,
+        models_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let kind = match kind {
+            "query" => EmbedKind::Query,
+            "passage" => EmbedKind::Passage,
+            "none" => EmbedKind::Plain,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "kind={other:?}: expected \"query\", \"passage\" or \"none\""
+                )))
+            }
+        };
+        let precision: Precision = parse_option("precision", precision)?;
+        let dir = model_dir(model, DEFAULT_EMBED_MODEL, models_dir)?;
+        let embedder = py.detach(|| Embedder::load(&dir, precision)).map_err(|e| {
+            library_error(format!(
+                "cannot load embedding model from {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Self {
+            embedder,
+            options: EmbedOptions {
+                kind,
+                truncate,
+                batch_size: self::batch_size(batch_size)?,
+            },
+            dir,
+        })
+    }
+
+    /// One unit vector per text (mean pooling, L2 norm; long texts pooled over windows).
+    fn embed(&self, py: Python<'_>, texts: Vec<String>) -> PyResult<Vec<Vec<f32>>> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        py.detach(|| self.embedder.embed_batch(&refs, &self.options))
+            .map_err(library_error)
+    }
+
+    /// The length of every vector.
+    #[getter]
+    fn dim(&self) -> usize {
+        self.embedder.dim()
+    }
+
+    /// The model folder.
+    #[getter]
+    fn model_dir(&self) -> PathBuf {
+        self.dir.clone()
+    }
+}
+
 /// Which product kernels this process runs, and why (as `norsk info` says).
 #[pyfunction]
 fn kernels_info() -> String {
@@ -346,6 +417,7 @@ fn _norsk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NerModel>()?;
     m.add_class::<TextClassifier>()?;
     m.add_class::<ZeroShotModel>()?;
+    m.add_class::<EmbedModel>()?;
     m.add_function(wrap_pyfunction!(kernels_info, m)?)?;
     Ok(())
 }

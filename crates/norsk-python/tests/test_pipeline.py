@@ -1,6 +1,7 @@
 """The package against the CLI on the same inputs, and its handling of bad input."""
 
 import json
+import struct
 import threading
 import time
 
@@ -155,6 +156,21 @@ def test_bad_settings_raise():
         zero_shot("tekst", candidate_labels=["a"], hypothesis_template="no slot")
     with pytest.raises(ValueError, match="top_k"):
         norsk.pipeline("text-classification")("tekst", top_k=0)
+
+
+def test_embeddings_equal_the_cli(cli, tmp_path):
+    texts = [t for t in TEXTS if t.strip()]
+    for kind in ("passage", "query"):
+        pipe = norsk.pipeline("sentence-embeddings", kind=kind)
+        out = cli("embed", "--kind", kind, "--input", jsonl(tmp_path, texts))
+        expected = [json.loads(line)["embedding"] for line in out.splitlines()]
+        got = pipe(texts)
+        assert len(got) == len(texts) and len(got[0]) == pipe.dim == 384
+        # The CLI writes each f32 as the shortest decimal that reads back as it.
+        f32 = lambda row: [struct.unpack("f", struct.pack("f", x))[0] for x in row]  # noqa: E731
+        assert [f32(v) for v in got] == [f32(v) for v in expected]
+    with pytest.raises(ValueError, match="kind"):
+        norsk.pipeline("sentence-embeddings", kind="document")
 
 
 def test_kernels_are_reported():

@@ -8,7 +8,7 @@
 The models run in Rust (candle) on the library's own threads; a call on a list
 releases the GIL. No PyTorch is needed. With ``model=None`` the models shipped
 in the package are used: ``norsk-bert-ner`` (NorNE entities) and
-``norsk-topic`` (policy areas).
+``norsk-topic`` (policy areas) and ``norsk-e5-embed`` (sentence embeddings).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "NerPipeline",
     "TextClassificationPipeline",
     "ZeroShotClassificationPipeline",
+    "EmbeddingPipeline",
     "NorskError",
     "kernels_info",
     "DEFAULT_HYPOTHESIS_TEMPLATE",
@@ -179,25 +180,48 @@ class ZeroShotClassificationPipeline(_Pipeline):
         return results[0] if single else results
 
 
+class EmbeddingPipeline(_Pipeline):
+    """Sentence embeddings, as sentence-transformers' ``encode``: one unit
+    vector (list of floats) per text, mean-pooled, with e5's prompt for
+    ``kind="query"`` or ``"passage"`` (``"none"``: no prompt). Long texts are
+    pooled over all their windows (``truncate=True``: the first only)."""
+
+    def __init__(self, model: Optional[str] = None, kind: str = "passage", truncate: bool = False, batch_size: int = 16, precision: str = "f32") -> None:
+        self._model = _norsk.EmbedModel(model, kind=kind, truncate=truncate, batch_size=batch_size, precision=precision, models_dir=_models_dir())
+
+    @property
+    def dim(self) -> int:
+        """The length of every vector."""
+        return self._model.dim
+
+    def __call__(self, inputs: Inputs) -> Union[List[float], List[List[float]]]:
+        texts, single = _texts(inputs)
+        vectors = self._model.embed(texts)
+        return vectors[0] if single else vectors
+
+
 _TASKS = {
     "ner": NerPipeline,
     "token-classification": NerPipeline,
     "text-classification": TextClassificationPipeline,
     "sentiment-analysis": TextClassificationPipeline,
     "zero-shot-classification": ZeroShotClassificationPipeline,
+    "sentence-embeddings": EmbeddingPipeline,
+    "embeddings": EmbeddingPipeline,
 }
 
 
 def pipeline(task: str, model: Optional[str] = None, **kwargs: Any):
     """A pipeline for ``task``: ``"ner"`` (or ``"token-classification"``),
-    ``"text-classification"`` or ``"zero-shot-classification"``.
+    ``"text-classification"``, ``"zero-shot-classification"`` or
+    ``"sentence-embeddings"``.
 
     ``model`` is a folder in Hugging Face layout or a hub id
     (``owner/name[@revision]``); ``None`` takes the shipped model (NER and
     text classification). Other keyword arguments go to the pipeline class:
     ``aggregation_strategy``, ``stride``, ``ignore_labels``, ``batch_size``,
     ``split_sentences``, ``precision`` (``"f32"``, ``"f16"``, ``"bf16"``,
-    ``"int8"``), ``top_k``.
+    ``"int8"``), ``top_k``, ``kind``, ``truncate``.
     """
     try:
         cls = _TASKS[task]

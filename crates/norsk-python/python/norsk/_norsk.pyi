@@ -68,3 +68,21 @@ class ZeroShotModel:
         """(label, score) pairs of each text over the candidates, best first."""
     @property
     def model_dir(self) -> str: ...
+
+class EmbedModel:
+    def __init__(
+        self,
+        model: Optional[str] = None,
+        *,
+        kind: str = "passage",
+        truncate: bool = False,
+        batch_size: int = 16,
+        precision: str = "f32",
+        models_dir: Optional[str | PathLike[str]] = None,
+    ) -> None: ...
+    def embed(self, texts: List[str]) -> List[List[float]]:
+        """One unit vector per text (GIL released while the model runs)."""
+    @property
+    def dim(self) -> int: ...
+    @property
+    def model_dir(self) -> str: ...
