@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::classify::usable_text;
 use crate::inputs::InputArgs;
-use crate::{model, Outcome};
+use crate::{batch, isolate, model, Outcome};
 
 /// Records embedded together: enough to batch by length, few enough to
 /// stream.
@@ -164,28 +164,18 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
         batch_size: args.batch_size,
     };
     let mut sink = Sink::open(&args, model.dim())?;
-    let mut failed = false;
-    for chunk in args.input.chunks(CHUNK, 0..u64::MAX)? {
-        let chunk = chunk?;
-        let texts: Vec<&str> = chunk.iter().filter_map(|r| usable_text(r).ok()).collect();
-        let mut vectors = model.embed_batch(&texts, &options)?.into_iter();
-        for record in &chunk {
-            match usable_text(record) {
-                Ok(_) => {
-                    let vector = vectors.next().unwrap_or_default();
-                    sink.record(record, Ok(&vector))?;
-                }
-                Err(message) => {
-                    failed = true;
-                    sink.record(record, Err(&message))?;
-                }
-            }
+    let outcome = batch::run(&args.input, CHUNK, 0..u64::MAX, |records| {
+        let texts: Vec<Result<&str, String>> = records.iter().map(usable_text).collect();
+        let vectors = isolate::each(&texts, |texts| {
+            model.embed_batch(texts, &options).context("cannot embed")
+        });
+        let mut failed = false;
+        for (record, vector) in records.iter().zip(&vectors) {
+            failed |= vector.is_err();
+            sink.record(record, vector.as_deref().map_err(String::as_str))?;
         }
         sink.flush()?;
-    }
-    Ok(if failed {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
-    })
+        Ok(failed)
+    })?;
+    Ok(outcome)
 }

@@ -204,3 +204,72 @@ fn eval_and_train_read_a_record_without_its_title_as_classify_does() {
     );
     ok_stdout(&trained);
 }
+
+#[test]
+fn embed_gives_an_error_record_for_a_text_the_model_fails_on_and_embeds_its_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(dir.path(), "in.jsonl", input().as_bytes());
+    let model = broken_model(dir.path(), "tiny-cls");
+    let args = [
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        "--kind",
+        "none",
+    ];
+    let sound = fixture("tiny-cls");
+    let sound_args = [
+        "embed",
+        "--model",
+        sound.to_str().unwrap(),
+        "--kind",
+        "none",
+    ];
+    let want = ok_stdout(&norsk(
+        &[&sound_args[..], &["--input", &plain]].concat(),
+        &[],
+    ));
+    let want: Vec<Value> = want
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for batch in ["1", "8"] {
+        let out = norsk(
+            &[&args[..], &["--input", &plain, "--batch-size", batch]].concat(),
+            &[],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(got.len(), 40, "one record per input record");
+        for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(got["id"], want["id"]);
+            if i == 5 || i == 23 {
+                assert!(got["error"].as_str().unwrap().contains("index"), "{got}");
+                continue;
+            }
+            let (g, w) = (
+                got["embedding"].as_array().unwrap(),
+                want["embedding"].as_array().unwrap(),
+            );
+            assert_eq!(g.len(), w.len());
+            let dot: f64 = g
+                .iter()
+                .zip(w)
+                .map(|(a, b)| a.as_f64().unwrap() * b.as_f64().unwrap())
+                .sum();
+            assert!(
+                dot > 0.9999,
+                "record {i}: cosine {dot} with the sound model"
+            );
+        }
+    }
+}
