@@ -3,20 +3,18 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use norsk::{
-    Article, Classifier, ClassifyOptions, Precision, Prediction, ZeroShotClassifier,
-    DEFAULT_HYPOTHESIS_TEMPLATE,
-};
+use norsk::{Article, ClassifyOptions, Precision, Prediction};
 use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
 use crate::inputs::{title, InputArgs};
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, Shard, ShardArgs};
-use crate::{batch, isolate, model, Outcome};
+use crate::topics::TopicArgs;
+use crate::{batch, isolate, Outcome};
 
 /// Records classified together, per window in a model batch: enough to
 /// batch by length, few enough to stream and to lose little on a crash.
@@ -33,18 +31,14 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     shard: ShardArgs,
 
-    /// Model folder or hub id: a sequence classifier, or with --labels an
-    /// NLI model; default: the shipped topic model.
+    /// Model folder or hub id: a sequence classifier; with --labels or
+    /// --labels-file an NLI model or an embedding model. Default: the shipped
+    /// topic model, or with --labels the shipped embedding model.
     #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
     model: Option<String>,
 
-    /// Zero-shot: candidate topics, comma-separated (needs an NLI --model).
-    #[arg(long, value_delimiter = ',')]
-    labels: Vec<String>,
-
-    /// Zero-shot: the hypothesis made from each label (`{}` is the label).
-    #[arg(long, default_value = DEFAULT_HYPOTHESIS_TEMPLATE)]
-    hypothesis_template: String,
+    #[command(flatten)]
+    topics: TopicArgs,
 
     /// Score each label on its own (sigmoid, or entailment vs contradiction
     /// in zero-shot) instead of one distribution over all labels.
@@ -104,88 +98,18 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// The model that scores the texts.
-enum Scorer {
-    Supervised(Classifier, ClassifyOptions),
-    ZeroShot {
-        model: ZeroShotClassifier,
-        labels: Vec<String>,
-        template: String,
-        multi_label: bool,
-        batch_size: usize,
-        top_k: Option<usize>,
-    },
-}
-
-impl Scorer {
-    fn load(args: &ClassifyArgs) -> anyhow::Result<Self> {
-        if args.labels.is_empty() {
-            let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
-            let model = Classifier::load(&dir, args.precision)
-                .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
-            let options = ClassifyOptions {
-                top_k: args.top_k,
-                multi_label: args.multi_label.then_some(true),
-                truncate: args.truncate,
-                batch_size: args.batch_size,
-            };
-            return Ok(Scorer::Supervised(model, options));
-        }
-        let Some(spec) = args.model.as_deref() else {
-            bail!("zero-shot --labels need an NLI model: pass --model DIR or --model owner/name (e.g. NbAiLab/nb-bert-base-mnli)");
-        };
-        let dir = model::resolve(Some(spec), "")?;
-        let model = ZeroShotClassifier::load(&dir, args.precision)
-            .with_context(|| format!("cannot load NLI model from {}", dir.display()))?;
-        let labels: Vec<String> = args
-            .labels
-            .iter()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        if labels.is_empty() {
-            bail!("--labels holds no label: give the candidate topics, comma-separated");
-        }
-        Ok(Scorer::ZeroShot {
-            model,
-            labels,
-            template: args.hypothesis_template.clone(),
-            multi_label: args.multi_label,
-            batch_size: args.batch_size,
-            top_k: args.top_k,
-        })
-    }
-
-    fn score(&self, articles: &[Article]) -> anyhow::Result<Vec<Vec<Prediction>>> {
-        Ok(match self {
-            Scorer::Supervised(model, options) => model.classify_articles(articles, options)?,
-            Scorer::ZeroShot {
-                model,
-                labels,
-                template,
-                multi_label,
-                batch_size,
-                top_k,
-            } => {
-                let joined: Vec<_> = articles.iter().map(|a| a.joined().0).collect();
-                let texts: Vec<&str> = joined.iter().map(AsRef::as_ref).collect();
-                let mut out =
-                    model.classify_batch(&texts, labels, template, *multi_label, *batch_size)?;
-                for predictions in &mut out {
-                    predictions.truncate(top_k.unwrap_or(predictions.len()));
-                }
-                out
-            }
-        })
-    }
-}
-
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
     let chunk = CHUNK_BATCHES * args.batch_size.max(1);
     let shard = args.shard.shard()?;
     let positions = shard::positions(&args.input, shard, chunk)?;
     crate::kernels::note_precision(args.precision);
-    let scorer = Scorer::load(&args)?;
+    let (_, scorer) = args.topics.load(args.model.as_deref(), args.precision)?;
+    let options = ClassifyOptions {
+        top_k: args.top_k,
+        multi_label: args.multi_label.then_some(true),
+        truncate: args.truncate,
+        batch_size: args.batch_size,
+    };
     let format = args
         .format
         .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
@@ -216,7 +140,9 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         let articles: Vec<Result<Article, String>> =
             records.iter().map(|r| article(r, title_field)).collect();
         let scored = isolate::each(&articles, |articles| {
-            scorer.score(articles).context("cannot classify")
+            scorer
+                .classify_articles(articles, &options)
+                .context("cannot classify")
         });
         let mut lines = String::new();
         let mut failed = false;

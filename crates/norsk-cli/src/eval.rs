@@ -6,13 +6,14 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
-    classification_report, evaluate, Aggregation, Article, Classifier, ClassifyOptions, Mode,
-    NerOptions, NerPipeline, Precision, Report,
+    classification_report, evaluate, Aggregation, Article, ClassifyOptions, Mode, NerOptions,
+    NerPipeline, Precision, Report,
 };
 use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
 
 use crate::inputs::title;
+use crate::topics::TopicArgs;
 use crate::{model, Outcome};
 
 #[derive(Debug, Args)]
@@ -37,9 +38,13 @@ struct EvalClassifyArgs {
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
 
-    /// Model folder or hub id; default: the shipped topic model.
+    /// Model folder or hub id, as `classify --model`; default: the shipped
+    /// topic model, or with --labels the shipped embedding model.
     #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
     model: Option<String>,
+
+    #[command(flatten)]
+    topics: TopicArgs,
 
     /// The field or column holding the text.
     #[arg(long, default_value = "text")]
@@ -254,10 +259,8 @@ pub fn load_labelled(
 }
 
 fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
-    let dir = model::resolve(args.model.as_deref(), "norsk-topic")?;
     crate::kernels::note_precision(args.precision);
-    let model = Classifier::load(&dir, args.precision)
-        .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
+    let (dir, model) = args.topics.load(args.model.as_deref(), args.precision)?;
     let examples = load_labelled(
         &args.data,
         &args.text_field,

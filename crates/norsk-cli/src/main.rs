@@ -13,6 +13,7 @@ mod ner;
 mod resume;
 mod shard;
 mod stop;
+mod topics;
 mod train;
 
 use std::process::ExitCode;

@@ -1,11 +1,14 @@
 //! `norsk train classify`: fine-tune a classifier with candle on the CPU.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use norsk_train::{train_classifier, ClassWeights, Event, TrainConfig};
+use norsk::DEFAULT_EMBED_MODEL;
+use norsk_train::{
+    train_classifier, train_head, ClassWeights, Event, Example, HeadTrainConfig, TrainConfig,
+};
 
 use crate::eval::{load_labelled, Labelled};
 use crate::{model, Outcome};
@@ -19,7 +22,9 @@ pub struct TrainArgs {
 #[derive(Debug, Subcommand)]
 enum TrainTask {
     /// Fine-tune an encoder and a classification head on labelled texts;
-    /// the best epoch on dev is written in Hugging Face layout.
+    /// the best epoch on dev is written in Hugging Face layout. With
+    /// --head-only, train a linear head over frozen sentence embeddings in
+    /// minutes.
     #[command(after_help = crate::EXIT_CODES)]
     Classify(TrainClassifyArgs),
 }
@@ -44,9 +49,29 @@ struct TrainClassifyArgs {
     dev_filter: Vec<(String, String)>,
 
     /// The encoder to start from (any BERT folder or hub id); default: the
-    /// shipped norsk-bert-ner's encoder.
+    /// shipped norsk-bert-ner's encoder, or with --head-only the shipped
+    /// embedding model norsk-e5-embed.
     #[arg(long)]
     base: Option<String>,
+
+    /// Train only a softmax head over the frozen, mean-pooled sentence
+    /// embeddings of --base (every window of a long text pooled, the title
+    /// in front of each): the texts are embedded once (cached in
+    /// --cache-dir), then the head takes seconds. The L2 penalty is chosen
+    /// on dev. The output folder (`norsk_head.json`, `head.safetensors`)
+    /// refers to the encoder and loads in `classify --model`.
+    #[arg(long)]
+    head_only: bool,
+
+    /// With --head-only: where embeddings are cached [default:
+    /// $XDG_CACHE_HOME/norsk/embeddings or ~/.cache/norsk/embeddings].
+    #[arg(long, requires = "head_only", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Keep at most N training records per label (a few-shot sample, chosen
+    /// by --seed).
+    #[arg(long, value_name = "N")]
+    per_label: Option<usize>,
 
     /// Output folder.
     #[arg(long)]
@@ -111,6 +136,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
 }
 
 fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
+    if args.head_only {
+        return head(args);
+    }
+    if args.per_label.is_some() {
+        anyhow::bail!("--per-label works with --head-only only");
+    }
     let base = model::resolve(args.base.as_deref(), "norsk-bert-ner")?;
     let prefix = args.prefix_field.as_deref();
     let (text, label) = (&args.text_field, &args.label_field);
@@ -167,4 +198,60 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
     .with_context(|| format!("training from {} failed", base.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(Outcome::Success)
+}
+
+/// `--head-only`: a softmax head over frozen sentence embeddings.
+fn head(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
+    let base = model::resolve(args.base.as_deref(), DEFAULT_EMBED_MODEL)?;
+    let prefix = args.prefix_field.as_deref();
+    let (text, label) = (&args.text_field, &args.label_field);
+    let train = load_labelled(&args.train, text, label, prefix, &args.train_filter)?;
+    let dev = load_labelled(&args.dev, text, label, prefix, &args.dev_filter)?;
+    fn examples(all: &[Labelled]) -> Vec<Example<'_>> {
+        all.iter()
+            .map(|e| Example {
+                article: e.article(),
+                label: &e.label,
+            })
+            .collect()
+    }
+    let cache_dir = match args.cache_dir {
+        Some(dir) => dir,
+        None => default_cache_dir()?,
+    };
+    let config = HeadTrainConfig {
+        per_label: args.per_label,
+        seed: args.seed,
+        batch_size: args.batch_size,
+        ..HeadTrainConfig::default()
+    };
+    // A hub id is written as given; a folder by its path from --out.
+    let name = args.base.as_deref().filter(|b| !Path::new(b).exists());
+    let report = train_head(
+        &base,
+        name,
+        &examples(&train),
+        &examples(&dev),
+        &config,
+        &args.out,
+        &cache_dir,
+        |done, total| eprint!("\rembedding {done}/{total} texts"),
+    )
+    .with_context(|| format!("training a head over {} failed", base.display()))?;
+    eprintln!();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(Outcome::Success)
+}
+
+/// `$XDG_CACHE_HOME/norsk/embeddings`, else `~/.cache/norsk/embeddings`.
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .context("no HOME to cache embeddings under: pass --cache-dir")?,
+        )
+        .join(".cache"),
+    };
+    Ok(base.join("norsk").join("embeddings"))
 }

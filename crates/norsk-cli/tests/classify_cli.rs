@@ -263,10 +263,6 @@ fn zero_shot_with_an_nli_model() {
     assert_eq!(labels.len(), 3);
     let total: f64 = labels.iter().map(|l| l["score"].as_f64().unwrap()).sum();
     assert!((total - 1.0).abs() < 1e-4, "single-label scores sum to 1");
-
-    let out = norsk(&["classify", "--labels", "sport", "tekst"], b"");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
 }
 
 #[test]

@@ -35,6 +35,10 @@ pub enum TrainError {
         /// What is wrong with the line.
         reason: String,
     },
+    /// The embedding model cannot be loaded or failed on the texts, or a
+    /// head cannot be written.
+    #[error(transparent)]
+    Pipeline(#[from] norsk::NorskError),
     /// There is nothing to train on.
     #[error("no training examples")]
     NoTrainingData,

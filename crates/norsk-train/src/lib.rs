@@ -31,7 +31,9 @@
 
 mod config;
 mod data;
+mod embedding_cache;
 mod error;
+mod head;
 mod loss;
 mod optim;
 mod save;
@@ -39,7 +41,9 @@ mod trainer;
 mod vars;
 
 pub use config::TrainConfig;
+pub use embedding_cache::EmbeddingCache;
 pub use error::TrainError;
+pub use head::{fit_head, train_head, Example, HeadReport, HeadTrainConfig, L2Score};
 pub use loss::ClassWeights;
 pub use save::TOKENIZER_FILES;
 pub use trainer::{train_classifier, EpochReport, Event, TrainReport, Trainer};

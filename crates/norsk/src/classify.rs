@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use norsk_model::{Precision, SequenceClassifier};
+use norsk_model::{BertConfig, Precision, SequenceClassifier};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 use serde::Serialize;
 
@@ -221,6 +221,17 @@ impl ZeroShotClassifier {
         })
     }
 
+    /// Whether the model folder `dir` holds an NLI model: a classifier one
+    /// of whose labels starts with `entail`.
+    pub fn is_nli(dir: &Path) -> Result<bool, NorskError> {
+        let config = BertConfig::from_file(&dir.join("config.json"))?;
+        Ok(config.labels().is_ok_and(|labels| {
+            labels
+                .iter()
+                .any(|l| l.to_lowercase().starts_with("entail"))
+        }))
+    }
+
     /// The token ids of the NLI pair for `text` and one hypothesis.
     pub fn encode_pair(&self, text: &str, hypothesis: &str) -> Result<Window, NorskError> {
         Ok(self.tokenizer.encode_pair(text, hypothesis, self.max_len)?)
@@ -285,7 +296,7 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Labels with their scores, best first (ties keep label order), the best `k`.
-fn ranked(labels: &[String], scores: &[f32], top_k: Option<usize>) -> Vec<Prediction> {
+pub(crate) fn ranked(labels: &[String], scores: &[f32], top_k: Option<usize>) -> Vec<Prediction> {
     let mut out: Vec<Prediction> = labels
         .iter()
         .zip(scores)

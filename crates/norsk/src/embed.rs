@@ -208,13 +208,7 @@ fn check_pooling(dir: &Path) -> Result<(), NorskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures")
-            .join(name)
-    }
+    use crate::test_fixture as fixture;
 
     fn embedder() -> Embedder {
         Embedder::load(&fixture("tiny-cls"), Precision::F32).unwrap()

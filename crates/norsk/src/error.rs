@@ -21,6 +21,15 @@ pub enum NorskError {
     /// A sentence-transformers pooling config that norsk cannot follow.
     #[error("{path}: {reason}")]
     Pooling { path: PathBuf, reason: String },
+    /// A zero-shot calibration file that cannot be used.
+    #[error("{path}: {reason}")]
+    Calibration { path: PathBuf, reason: String },
+    /// A classification head folder that cannot be used.
+    #[error("{path}: {reason}")]
+    Head { path: PathBuf, reason: String },
+    /// A set of zero-shot topics that cannot be used.
+    #[error("topics {source_name}: {reason}")]
+    Topics { source_name: String, reason: String },
     /// The model's labels do not suit the task.
     #[error("model labels unusable: {0}")]
     Labels(String),

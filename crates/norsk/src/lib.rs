@@ -20,9 +20,13 @@ pub mod bench;
 mod classify;
 mod embed;
 mod error;
+mod head;
 mod ner;
 pub mod profile;
+mod similarity;
 mod source;
+mod topic_model;
+mod topics;
 
 pub use classify::{
     Article, Classifier, ClassifyOptions, Prediction, ZeroShotClassifier,
@@ -30,6 +34,10 @@ pub use classify::{
 };
 pub use embed::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
 pub use error::NorskError;
+pub use head::{
+    embed_kind, kind_name, save_head, HeadClassifier, HeadConfig, LinearHead, HEAD_CONFIG,
+    HEAD_WEIGHTS,
+};
 pub use ner::{NerOptions, NerPipeline, StageTimes, DEFAULT_STRIDE};
 pub use norsk_model::kernels;
 pub use norsk_model::Precision;
@@ -38,4 +46,15 @@ pub use norsk_spans::{
     Labels, MetricsError, Mode, Report, SpanError, TypeScores,
 };
 pub use norsk_tokens::CharIndex;
+pub use similarity::{Calibration, SimilarityClassifier, CALIBRATION_FILE};
 pub use source::{default_model_dir, ModelSource};
+pub use topic_model::{load_classifier, load_zero_shot, ClassifyArticles, NliTopics};
+pub use topics::{Topic, TopicSet};
+
+/// A model folder of `tests/fixtures` (`tiny-cls`, `tiny-ner`…), for tests.
+#[cfg(test)]
+pub(crate) fn test_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}

@@ -1,0 +1,108 @@
+//! One interface over the ways norsk gives an article its topics: a
+//! fine-tuned classifier, an NLI model asked about each topic, or an
+//! embedding model comparing the article with each topic's description.
+
+use std::path::Path;
+
+use norsk_model::Precision;
+
+use crate::{
+    Article, Classifier, ClassifyOptions, HeadClassifier, NorskError, Prediction,
+    SimilarityClassifier, TopicSet, ZeroShotClassifier,
+};
+
+/// Gives each article its labels with probabilities, best first.
+pub trait ClassifyArticles: Send + Sync {
+    /// Predictions for each article, in input order.
+    fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError>;
+}
+
+impl ClassifyArticles for Classifier {
+    fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        Classifier::classify_articles(self, articles, options)
+    }
+}
+
+impl ClassifyArticles for SimilarityClassifier {
+    fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        SimilarityClassifier::classify_articles(self, articles, options)
+    }
+}
+
+/// An NLI model with its candidate topics and hypothesis template.
+pub struct NliTopics {
+    model: ZeroShotClassifier,
+    labels: Vec<String>,
+    template: String,
+}
+
+impl ClassifyArticles for NliTopics {
+    /// Each article read as `"{title}. {text}"` (the first window: an NLI
+    /// pair is one window), `multi_label` as `options` say (default off).
+    fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        let joined: Vec<_> = articles.iter().map(|a| a.joined().0).collect();
+        let texts: Vec<&str> = joined.iter().map(AsRef::as_ref).collect();
+        let mut out = self.model.classify_batch(
+            &texts,
+            &self.labels,
+            &self.template,
+            options.multi_label.unwrap_or(false),
+            options.batch_size,
+        )?;
+        for predictions in &mut out {
+            predictions.truncate(options.top_k.unwrap_or(predictions.len()));
+        }
+        Ok(out)
+    }
+}
+
+/// The trained classifier in `dir`: a head over an embedding model
+/// ([`HeadClassifier`]) or a fine-tuned sequence classifier.
+pub fn load_classifier(
+    dir: &Path,
+    precision: Precision,
+) -> Result<Box<dyn ClassifyArticles>, NorskError> {
+    if HeadClassifier::is_head(dir) {
+        Ok(Box::new(HeadClassifier::load(dir, precision)?))
+    } else {
+        Ok(Box::new(Classifier::load(dir, precision)?))
+    }
+}
+
+/// Zero-shot topics from the model in `dir`: through NLI when it is an NLI
+/// model (each topic's label put into `template`), else by embedding
+/// similarity with each topic's description put into `template`.
+pub fn load_zero_shot(
+    dir: &Path,
+    precision: Precision,
+    topics: &TopicSet,
+    template: &str,
+) -> Result<Box<dyn ClassifyArticles>, NorskError> {
+    if ZeroShotClassifier::is_nli(dir)? {
+        Ok(Box::new(NliTopics {
+            model: ZeroShotClassifier::load(dir, precision)?,
+            labels: topics.labels(),
+            template: template.to_string(),
+        }))
+    } else {
+        Ok(Box::new(SimilarityClassifier::load(
+            dir, precision, topics, template,
+        )?))
+    }
+}

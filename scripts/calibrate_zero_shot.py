@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Fits the zero-shot calibration of an embedding model (norsk_zero_shot.json).
+
+`norsk classify --labels ...` without an NLI model compares each article's
+embedding with each topic's by cosine. Cosines of e5 models lie in a narrow
+band, so probabilities need a temperature: this script fits it, and the
+multi-label threshold, on a stratified sample of the Norwegian laws data's
+**train** split (never dev), with the 16 ministries of `@departementer` as
+topics, using norsk's own embeddings (`norsk embed`), so what is fitted is
+what norsk computes.
+
+    python3 scripts/calibrate_zero_shot.py --write      # writes models/norsk-e5-embed/norsk_zero_shot.json
+
+Fitted: softmax temperature T minimising the negative log-likelihood of the
+gold ministry; multi-label threshold c and temperature t minimising the binary
+cross-entropy of sigmoid((cos - c) / t) over every (passage, ministry) pair.
+Both by grid search (no SciPy needed). Only the standard library and NumPy.
+"""
+
+import argparse
+import collections
+import json
+import lzma
+import math
+import random
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared/data/norwegian_laws_ministry/laws_chunks.jsonl.xz"
+TOPICS = ROOT / "crates/norsk/src/topic_sets/departementer.tsv"
+
+
+def sample_train(path, per_label, seed):
+    """A stratified sample of train passages, `per_label` per ministry."""
+    rows = [json.loads(line) for line in lzma.open(path, "rt", encoding="utf-8")]
+    by_label = collections.defaultdict(list)
+    for row in rows:
+        if row["split"] == "train":
+            by_label[row["label"]].append(row)
+    rng = random.Random(seed)
+    sample = []
+    for label in sorted(by_label):
+        sample += rng.sample(by_label[label], min(per_label, len(by_label[label])))
+    return sample
+
+
+def read_topics(path):
+    topics = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, description = line.split("\t")
+            topics.append((label.strip(), description.strip()))
+    return topics
+
+
+def embed(norsk, model, records, kind, work, name):
+    """norsk's embeddings of `records` ({"id", "text"}), cached in `work`."""
+    out = work / f"{name}.npy"
+    if not out.exists():
+        source = work / f"{name}.jsonl"
+        with open(source, "w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        partial = work / f"{name}.partial.npy"
+        subprocess.run(
+            [norsk, "embed", "--model", str(model), "--input", str(source),
+             "--output", str(partial), "--kind", kind],
+            check=True,
+        )
+        partial.rename(out)
+    return np.load(out)
+
+
+def log_softmax(x):
+    x = x - x.max(axis=1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+
+
+def fit_temperature(cos, gold):
+    grid = np.exp(np.linspace(math.log(1e-3), math.log(1.0), 400))
+    nll = [-log_softmax(cos / t)[np.arange(len(gold)), gold].mean() for t in grid]
+    best = int(np.argmin(nll))
+    return float(grid[best]), float(nll[best])
+
+
+def fit_threshold(cos, gold):
+    target = np.zeros_like(cos)
+    target[np.arange(len(gold)), gold] = 1.0
+    best = (math.inf, None, None)
+    for c in np.linspace(cos.min(), cos.max(), 120):
+        for t in np.exp(np.linspace(math.log(1e-3), math.log(0.5), 120)):
+            z = (cos - c) / t
+            # Binary cross-entropy, computed stably.
+            bce = (np.logaddexp(0.0, z) - target * z).mean()
+            if bce < best[0]:
+                best = (float(bce), float(c), float(t))
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--norsk", default=str(ROOT / "target/release/norsk"))
+    parser.add_argument("--model", default=str(ROOT / "models/norsk-e5-embed"))
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--per-label", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--work", default=str(ROOT / "target/zero-shot"))
+    parser.add_argument("--write", action="store_true", help="write the model's norsk_zero_shot.json")
+    args = parser.parse_args()
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    sample = sample_train(args.data, args.per_label, args.seed)
+    topics = read_topics(TOPICS)
+    index = {label: i for i, (label, _) in enumerate(topics)}
+    passages = embed(
+        args.norsk, args.model,
+        [{"id": r["id"], "text": f"{r['title']}. {r['text']}"} for r in sample],
+        "passage", work, f"train{args.per_label}-seed{args.seed}",
+    )
+    queries = embed(
+        args.norsk, args.model,
+        [{"id": label, "text": text} for label, text in topics],
+        "query", work, "departementer",
+    )
+    gold = np.array([index[r["label"]] for r in sample])
+    cos = passages @ queries.T
+
+    temperature, nll = fit_temperature(cos, gold)
+    bce, threshold, multi_t = fit_threshold(cos, gold)
+    accuracy = float((cos.argmax(axis=1) == gold).mean())
+    print(f"{len(sample)} train passages, {len(topics)} topics: accuracy {accuracy:.4f} (train sample)")
+    print(f"softmax temperature {temperature:.5f} (NLL {nll:.4f}; at 1.0: "
+          f"{-log_softmax(cos)[np.arange(len(gold)), gold].mean():.4f})")
+    print(f"multi-label threshold {threshold:.4f}, temperature {multi_t:.5f} (BCE {bce:.4f})")
+    calibration = {
+        "temperature": round(temperature, 6),
+        "threshold": round(threshold, 6),
+        "multi_label_temperature": round(multi_t, 6),
+        "fitted_on": (
+            f"norwegian_laws_ministry train split, {args.per_label} passages per ministry "
+            f"(seed {args.seed}), topics @departementer; scripts/calibrate_zero_shot.py"
+        ),
+    }
+    print(json.dumps(calibration, ensure_ascii=False, indent=2))
+    if args.write:
+        path = Path(args.model) / "norsk_zero_shot.json"
+        path.write_text(json.dumps(calibration, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
