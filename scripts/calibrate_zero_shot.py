@@ -47,12 +47,23 @@ def sample_train(path, per_label, seed):
     return sample
 
 
+# norsk's default hypothesis template, into which a topic's description goes
+# with its first letter lowercased (crates/norsk/src/similarity.rs).
+TEMPLATE = "Denne artikkelen handler om {}."
+
+
+def topic_text(description):
+    if len(description) > 1 and description[1].islower():
+        description = description[0].lower() + description[1:]
+    return TEMPLATE.replace("{}", description)
+
+
 def read_topics(path):
     topics = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             label, description = line.split("\t")
-            topics.append((label.strip(), description.strip()))
+            topics.append((label.strip(), topic_text(description.strip())))
     return topics
 
 
@@ -100,6 +111,30 @@ def fit_threshold(cos, gold):
     return best
 
 
+def macro_f1(gold, pred, classes):
+    scores = []
+    for k in range(classes):
+        tp = int(((pred == k) & (gold == k)).sum())
+        wrong = int(((pred == k) != (gold == k)).sum())
+        scores.append(2 * tp / max(1, 2 * tp + wrong))
+    return float(np.mean(scores))
+
+
+def score_dev(args, work, queries, index):
+    """Zero-shot accuracy and macro-F1 on every dev passage (title in front)."""
+    rows = [json.loads(line) for line in lzma.open(args.data, "rt", encoding="utf-8")]
+    dev = [r for r in rows if r["split"] == "dev"]
+    passages = embed(
+        args.norsk, args.model,
+        [{"id": r["id"], "text": f"{r['title']}. {r['text']}"} for r in dev],
+        "passage", work, "dev",
+    )
+    gold = np.array([index[r["label"]] for r in dev])
+    pred = (passages @ queries.T).argmax(axis=1)
+    print(f"dev: {len(dev)} passages, accuracy {float((pred == gold).mean()):.4f}, "
+          f"macro-F1 {macro_f1(gold, pred, len(index)):.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--norsk", default=str(ROOT / "target/release/norsk"))
@@ -109,6 +144,8 @@ def main():
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--work", default=str(ROOT / "target/zero-shot"))
     parser.add_argument("--write", action="store_true", help="write the model's norsk_zero_shot.json")
+    parser.add_argument("--dev", action="store_true",
+                        help="also score zero-shot topics on the whole dev split (accuracy, macro-F1)")
     args = parser.parse_args()
 
     work = Path(args.work)
@@ -146,6 +183,8 @@ def main():
         ),
     }
     print(json.dumps(calibration, ensure_ascii=False, indent=2))
+    if args.dev:
+        score_dev(args, work, queries, index)
     if args.write:
         path = Path(args.model) / "norsk_zero_shot.json"
         path.write_text(json.dumps(calibration, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

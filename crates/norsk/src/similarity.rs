@@ -34,9 +34,9 @@ impl Calibration {
     /// train split (`scripts/calibrate_zero_shot.py`), used for any model
     /// whose folder has no [`CALIBRATION_FILE`].
     pub const DEFAULT: Calibration = Calibration {
-        temperature: 0.01,
-        threshold: 0.8,
-        multi_label_temperature: 0.01,
+        temperature: 0.006487,
+        threshold: 0.874281,
+        multi_label_temperature: 0.012922,
     };
 
     /// The calibration in `dir`'s [`CALIBRATION_FILE`], else
