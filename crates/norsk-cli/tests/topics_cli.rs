@@ -102,10 +102,15 @@ fn bad_topic_arguments_are_clear_errors() {
     let twice = dir.path().join("twice.tsv");
     std::fs::write(&twice, "sport\tA\nsport\tB\n").unwrap();
     let missing = dir.path().join("missing.tsv");
+    let classifier = fixture("tiny-cls");
     for (args, needle) in [
         (vec!["--labels", "@sportsdesk"], "@nyheter"),
         (vec!["--labels", "@nyheter,sport"], "not both"),
         (vec!["--labels", " , "], "no topic"),
+        (
+            vec!["--labels", "sport", "--model", classifier.to_str().unwrap()],
+            "NLI model or an embedding model",
+        ),
         (
             vec!["--labels", "sport", "--hypothesis-template", "Om sport."],
             "has no {}",
@@ -147,13 +152,10 @@ fn eval_classify_scores_zero_shot_topics() {
         ),
     )
     .unwrap();
-    let model = fixture("tiny-cls");
     let out = norsk(
         &[
             "eval",
             "classify",
-            "--model",
-            model.to_str().unwrap(),
             "--labels",
             "sport,politikk",
             "--data",

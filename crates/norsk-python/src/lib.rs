@@ -9,7 +9,7 @@ use norsk::kernels::{self, KernelOptions};
 use norsk::{
     Aggregation, Article, CharIndex, Classifier, ClassifyOptions, EmbedKind, EmbedOptions,
     Embedder, Entity, ModelSource, NerOptions, NerPipeline, Precision, Prediction,
-    ZeroShotClassifier, DEFAULT_EMBED_MODEL,
+    SimilarityClassifier, TopicSet, ZeroShotClassifier, ZeroShotKind, DEFAULT_EMBED_MODEL,
 };
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
@@ -260,10 +260,19 @@ fn pairs(predictions: Vec<Prediction>) -> Vec<(String, f32)> {
         .collect()
 }
 
-/// An NLI model used for zero-shot classification.
+/// How [`ZeroShotModel`] scores topics.
+enum ZeroShotScorer {
+    /// An NLI model judges each hypothesis.
+    Nli(ZeroShotClassifier),
+    /// An embedding model compares the text with each topic.
+    Similarity(SimilarityClassifier),
+}
+
+/// Zero-shot classification: by an NLI model, or by embedding similarity
+/// (the shipped embedding model when no model is given).
 #[pyclass(frozen, module = "norsk._norsk")]
 struct ZeroShotModel {
-    classifier: ZeroShotClassifier,
+    scorer: ZeroShotScorer,
     batch_size: usize,
     dir: PathBuf,
 }
@@ -271,17 +280,35 @@ struct ZeroShotModel {
 #[pymethods]
 impl ZeroShotModel {
     #[new]
-    #[pyo3(signature = (model, *, batch_size=16, precision="f32"))]
-    fn new(py: Python<'_>, model: &str, batch_size: usize, precision: &str) -> PyResult<Self> {
+    #[pyo3(signature = (model=None, *, batch_size=16, precision="f32", models_dir=None))]
+    fn new(
+        py: Python<'_>,
+        model: Option<&str>,
+        batch_size: usize,
+        precision: &str,
+        models_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
         let precision: Precision = parse_option("precision", precision)?;
-        let dir = model_dir(Some(model), "", None)?;
-        let classifier = py
-            .detach(|| ZeroShotClassifier::load(&dir, precision))
+        let dir = model_dir(model, DEFAULT_EMBED_MODEL, models_dir)?;
+        let scorer = py
+            .detach(|| -> Result<ZeroShotScorer, norsk::NorskError> {
+                Ok(match ZeroShotKind::of(&dir)? {
+                    ZeroShotKind::Nli => {
+                        ZeroShotScorer::Nli(ZeroShotClassifier::load(&dir, precision)?)
+                    }
+                    ZeroShotKind::Embedding => {
+                        ZeroShotScorer::Similarity(SimilarityClassifier::load(&dir, precision)?)
+                    }
+                })
+            })
             .map_err(|e| {
-                library_error(format!("cannot load NLI model from {}: {e}", dir.display()))
+                library_error(format!(
+                    "cannot load a zero-shot model from {}: {e}",
+                    dir.display()
+                ))
             })?;
         Ok(Self {
-            classifier,
+            scorer,
             batch_size: self::batch_size(batch_size)?,
             dir,
         })
@@ -304,14 +331,26 @@ impl ZeroShotModel {
         }
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let predictions = py
-            .detach(|| {
-                self.classifier.classify_batch(
+            .detach(|| match &self.scorer {
+                ZeroShotScorer::Nli(model) => model.classify_batch(
                     &refs,
                     &candidate_labels,
                     hypothesis_template,
                     multi_label,
                     self.batch_size,
-                )
+                ),
+                ZeroShotScorer::Similarity(model) => {
+                    let topics = TopicSet::from_labels(&candidate_labels)?;
+                    let topics = model.embed_topics(&topics, hypothesis_template)?;
+                    let articles: Vec<Article> =
+                        refs.iter().map(|t| Article::untitled(t)).collect();
+                    let options = ClassifyOptions {
+                        multi_label: Some(multi_label),
+                        batch_size: self.batch_size,
+                        ..ClassifyOptions::default()
+                    };
+                    model.classify_articles(&articles, &topics, &options)
+                }
             })
             .map_err(library_error)?;
         Ok(predictions.into_iter().map(pairs).collect())

@@ -94,6 +94,22 @@ def test_zero_shot_equals_the_cli(cli, tmp_path):
     assert abs(sum(single["scores"]) - 1.0) < 1e-5
 
 
+def test_zero_shot_with_no_model_embeds_and_equals_the_cli(cli, tmp_path):
+    pipe = norsk.pipeline("zero-shot-classification")
+    texts = TEXTS[:3]
+    labels = ["politikk", "økonomi", "sport"]
+    for multi in (False, True):
+        args = ["classify", "--labels", ",".join(labels), "--input", jsonl(tmp_path, texts), "--format", "jsonl"]
+        out = cli(*args, *(["--multi-label"] if multi else []))
+        expected = [json.loads(line)["labels"] for line in out.splitlines()]
+        got = pipe(texts, candidate_labels=labels, multi_label=multi)
+        for row, want in zip(got, expected):
+            assert row["labels"] == [w["label"] for w in want]
+            assert row["scores"] == pytest.approx([w["score"] for w in want], abs=1e-5)
+    match = pipe("Rosenborg slo Molde 3-1 på Lerkendal, og Haaland scoret to mål.", candidate_labels="sport, kultur")
+    assert match["labels"][0] == "sport"
+
+
 def test_batch_calls_release_the_gil(ner):
     texts = TEXTS * 30
     ticks = 0
@@ -145,9 +161,7 @@ def test_bad_settings_raise():
         norsk.pipeline("ner", aggregation_strategy="loudest")
     with pytest.raises(ValueError, match="batch_size"):
         norsk.pipeline("ner", batch_size=0)
-    with pytest.raises(ValueError, match="NLI model"):
-        norsk.pipeline("zero-shot-classification")
-    with pytest.raises(norsk.NorskError, match="cannot load NLI model from .*tiny-ner"):
+    with pytest.raises(norsk.NorskError, match="cannot load a zero-shot model from .*tiny-ner.*NLI model or an embedding model"):
         norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-ner"))
     zero_shot = norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-nli"))
     with pytest.raises(ValueError, match="candidate_labels"):

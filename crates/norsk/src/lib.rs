@@ -46,9 +46,11 @@ pub use norsk_spans::{
     Labels, MetricsError, Mode, Report, SpanError, TypeScores,
 };
 pub use norsk_tokens::CharIndex;
-pub use similarity::{Calibration, SimilarityClassifier, CALIBRATION_FILE};
+pub use similarity::{
+    Calibration, EmbeddedTopics, SimilarityClassifier, SimilarityTopics, CALIBRATION_FILE,
+};
 pub use source::{default_model_dir, ModelSource};
-pub use topic_model::{load_classifier, load_zero_shot, ClassifyArticles, NliTopics};
+pub use topic_model::{load_classifier, load_zero_shot, ClassifyArticles, NliTopics, ZeroShotKind};
 pub use topics::{Topic, TopicSet};
 
 /// A model folder of `tests/fixtures` (`tiny-cls`, `tiny-ner`…), for tests.

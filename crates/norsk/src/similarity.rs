@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use crate::classify::ranked;
 use crate::{
-    Article, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, NorskError, Prediction, TopicSet,
+    Article, ClassifyArticles, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, NorskError,
+    Prediction, TopicSet,
 };
 
 /// The file in an embedding model's folder holding its zero-shot calibration.
@@ -77,29 +78,51 @@ impl Calibration {
     }
 }
 
-/// Zero-shot topic classification by embedding similarity.
+/// Zero-shot topic classification by embedding similarity: an embedding
+/// model and its calibration; the topics are embedded apart
+/// ([`SimilarityClassifier::embed_topics`]), once per set.
 pub struct SimilarityClassifier {
     embedder: Embedder,
-    labels: Vec<String>,
-    /// One unit vector per topic, embedded as a query.
-    topics: Vec<Vec<f32>>,
     calibration: Calibration,
 }
 
+/// Topics embedded for [`SimilarityClassifier`]: labels and unit vectors.
+pub struct EmbeddedTopics {
+    labels: Vec<String>,
+    vectors: Vec<Vec<f32>>,
+}
+
+impl EmbeddedTopics {
+    /// The topic labels in order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+}
+
 impl SimilarityClassifier {
-    /// Loads the embedding model in `dir` (see [`Embedder::load`]) and embeds
-    /// every topic once, as an e5 query: its description (or label) put into
-    /// `template` at `{}` (`"Denne artikkelen handler om {}."`; a bare word
-    /// matches articles poorly), with its first letter lowercased when the
-    /// second is lowercase.
-    pub fn load(
-        dir: &Path,
-        precision: norsk_model::Precision,
+    /// Loads the embedding model in `dir` (see [`Embedder::load`]) and its
+    /// calibration ([`Calibration::for_model`]).
+    pub fn load(dir: &Path, precision: norsk_model::Precision) -> Result<Self, NorskError> {
+        Ok(Self {
+            embedder: Embedder::load(dir, precision)?,
+            calibration: Calibration::for_model(dir)?,
+        })
+    }
+
+    /// The calibration in use.
+    pub fn calibration(&self) -> Calibration {
+        self.calibration
+    }
+
+    /// Embeds every topic as an e5 query: its description (or label) put
+    /// into `template` at `{}` (`"Denne artikkelen handler om {}."`; a bare
+    /// word matches articles poorly), with its first letter lowercased when
+    /// the second is lowercase.
+    pub fn embed_topics(
+        &self,
         topics: &TopicSet,
         template: &str,
-    ) -> Result<Self, NorskError> {
-        let embedder = Embedder::load(dir, precision)?;
-        let calibration = Calibration::for_model(dir)?;
+    ) -> Result<EmbeddedTopics, NorskError> {
         let texts: Vec<String> = topics
             .topics()
             .iter()
@@ -110,29 +133,17 @@ impl SimilarityClassifier {
             kind: EmbedKind::Query,
             ..EmbedOptions::default()
         };
-        let vectors = embedder.embed_batch(&texts, &options)?;
-        Ok(Self {
-            embedder,
+        Ok(EmbeddedTopics {
             labels: topics.labels(),
-            topics: vectors,
-            calibration,
+            vectors: self.embedder.embed_batch(&texts, &options)?,
         })
-    }
-
-    /// The topic labels in order.
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
-    /// The calibration in use.
-    pub fn calibration(&self) -> Calibration {
-        self.calibration
     }
 
     /// Each article's cosine similarity with every topic, in topic order.
     pub fn similarities(
         &self,
         articles: &[Article],
+        topics: &EmbeddedTopics,
         options: &ClassifyOptions,
     ) -> Result<Vec<Vec<f32>>, NorskError> {
         let embed = EmbedOptions {
@@ -143,7 +154,7 @@ impl SimilarityClassifier {
         let vectors = self.embedder.embed_articles(articles, &embed)?;
         Ok(vectors
             .iter()
-            .map(|v| self.topics.iter().map(|t| dot(v, t)).collect())
+            .map(|v| topics.vectors.iter().map(|t| dot(v, t)).collect())
             .collect())
     }
 
@@ -152,20 +163,40 @@ impl SimilarityClassifier {
     pub fn classify_articles(
         &self,
         articles: &[Article],
+        topics: &EmbeddedTopics,
         options: &ClassifyOptions,
     ) -> Result<Vec<Vec<Prediction>>, NorskError> {
         let multi = options.multi_label.unwrap_or(false);
         Ok(self
-            .similarities(articles, options)?
+            .similarities(articles, topics, options)?
             .iter()
             .map(|cosines| {
                 ranked(
-                    &self.labels,
+                    &topics.labels,
                     &self.calibration.scores(cosines, multi),
                     options.top_k,
                 )
             })
             .collect())
+    }
+}
+
+/// A [`SimilarityClassifier`] with its topics.
+pub struct SimilarityTopics {
+    /// The model.
+    pub model: SimilarityClassifier,
+    /// The embedded topics.
+    pub topics: EmbeddedTopics,
+}
+
+impl ClassifyArticles for SimilarityTopics {
+    fn classify_articles(
+        &self,
+        articles: &[Article],
+        options: &ClassifyOptions,
+    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
+        self.model
+            .classify_articles(articles, &self.topics, options)
     }
 }
 
@@ -226,18 +257,17 @@ mod tests {
 
     #[test]
     fn scores_follow_the_cosines_and_a_batch_equals_single_articles() {
-        let model = SimilarityClassifier::load(
-            &fixture("tiny-cls"),
-            Precision::F32,
-            &topics(),
-            crate::DEFAULT_HYPOTHESIS_TEMPLATE,
-        )
-        .unwrap();
+        let model = SimilarityClassifier::load(&fixture("tiny-cls"), Precision::F32).unwrap();
+        let topics = model
+            .embed_topics(&topics(), crate::DEFAULT_HYPOTHESIS_TEMPLATE)
+            .unwrap();
         let texts = ["Rosenborg vant kampen.", "Ny plate fra Sondre Lerche."];
         let articles: Vec<Article> = texts.iter().map(|t| Article::untitled(t)).collect();
         let options = ClassifyOptions::default();
-        let batch = model.classify_articles(&articles, &options).unwrap();
-        let cosines = model.similarities(&articles, &options).unwrap();
+        let batch = model
+            .classify_articles(&articles, &topics, &options)
+            .unwrap();
+        let cosines = model.similarities(&articles, &topics, &options).unwrap();
         for ((article, predictions), cosines) in articles.iter().zip(&batch).zip(&cosines) {
             assert_eq!(predictions.len(), 3);
             let total: f32 = predictions.iter().map(|p| p.score).sum();
@@ -248,9 +278,9 @@ mod tests {
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .unwrap()
                 .0;
-            assert_eq!(predictions[0].label, model.labels()[best]);
+            assert_eq!(predictions[0].label, topics.labels()[best]);
             let single = model
-                .classify_articles(std::slice::from_ref(article), &options)
+                .classify_articles(std::slice::from_ref(article), &topics, &options)
                 .unwrap();
             assert_eq!(single[0][0].label, predictions[0].label);
             assert!((single[0][0].score - predictions[0].score).abs() < 1e-5);

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use norsk_model::Precision;
+use norsk_model::{Architecture, BertConfig, Precision};
 
 use crate::{
     Article, Classifier, ClassifyOptions, HeadClassifier, NorskError, Prediction,
-    SimilarityClassifier, TopicSet, ZeroShotClassifier,
+    SimilarityClassifier, SimilarityTopics, TopicSet, ZeroShotClassifier,
 };
 
 /// Gives each article its labels with probabilities, best first.
@@ -28,16 +28,6 @@ impl ClassifyArticles for Classifier {
         options: &ClassifyOptions,
     ) -> Result<Vec<Vec<Prediction>>, NorskError> {
         Classifier::classify_articles(self, articles, options)
-    }
-}
-
-impl ClassifyArticles for SimilarityClassifier {
-    fn classify_articles(
-        &self,
-        articles: &[Article],
-        options: &ClassifyOptions,
-    ) -> Result<Vec<Vec<Prediction>>, NorskError> {
-        SimilarityClassifier::classify_articles(self, articles, options)
     }
 }
 
@@ -85,24 +75,58 @@ pub fn load_classifier(
     }
 }
 
-/// Zero-shot topics from the model in `dir`: through NLI when it is an NLI
-/// model (each topic's label put into `template`), else by embedding
-/// similarity with each topic's description put into `template`.
+/// How a model folder can give zero-shot topics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZeroShotKind {
+    /// An NLI classifier (a label starting with `entail`).
+    Nli,
+    /// A bare encoder or a sentence-transformers folder: by embedding
+    /// similarity.
+    Embedding,
+}
+
+impl ZeroShotKind {
+    /// The kind of the model in `dir`; an error for a model that is
+    /// neither (e.g. a fine-tuned token or sequence classifier).
+    pub fn of(dir: &Path) -> Result<Self, NorskError> {
+        if ZeroShotClassifier::is_nli(dir)? {
+            return Ok(ZeroShotKind::Nli);
+        }
+        let config = BertConfig::from_file(&dir.join("config.json"))?;
+        if dir.join("modules.json").is_file() || config.architecture()? == Architecture::Encoder {
+            return Ok(ZeroShotKind::Embedding);
+        }
+        Err(NorskError::Labels(format!(
+            "{} is a {} with no entailment label: zero-shot topics need an NLI model or an \
+             embedding model (a bare encoder or a sentence-transformers folder)",
+            dir.display(),
+            config
+                .architectures
+                .first()
+                .map_or("classifier", String::as_str)
+        )))
+    }
+}
+
+/// Zero-shot topics from the model in `dir` ([`ZeroShotKind::of`]): through
+/// NLI (each topic's label put into `template`), or by embedding similarity
+/// with each topic's description put into `template`.
 pub fn load_zero_shot(
     dir: &Path,
     precision: Precision,
     topics: &TopicSet,
     template: &str,
 ) -> Result<Box<dyn ClassifyArticles>, NorskError> {
-    if ZeroShotClassifier::is_nli(dir)? {
-        Ok(Box::new(NliTopics {
+    match ZeroShotKind::of(dir)? {
+        ZeroShotKind::Nli => Ok(Box::new(NliTopics {
             model: ZeroShotClassifier::load(dir, precision)?,
             labels: topics.labels(),
             template: template.to_string(),
-        }))
-    } else {
-        Ok(Box::new(SimilarityClassifier::load(
-            dir, precision, topics, template,
-        )?))
+        })),
+        ZeroShotKind::Embedding => {
+            let model = SimilarityClassifier::load(dir, precision)?;
+            let topics = model.embed_topics(topics, template)?;
+            Ok(Box::new(SimilarityTopics { model, topics }))
+        }
     }
 }

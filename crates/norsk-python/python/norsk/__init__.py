@@ -148,16 +148,16 @@ class TextClassificationPipeline(_LabelledPipeline):
 
 
 class ZeroShotClassificationPipeline(_Pipeline):
-    """Zero-shot labels through an NLI model, as transformers'
-    ``zero-shot-classification`` pipeline: each result is a dict with
-    ``sequence``, ``labels`` (best first) and ``scores``."""
+    """Zero-shot labels, as transformers' ``zero-shot-classification``
+    pipeline: each result is a dict with ``sequence``, ``labels`` (best
+    first) and ``scores``. With an NLI ``model`` each label is put into
+    ``hypothesis_template`` and judged by the model; with an embedding model
+    (the shipped ``norsk-e5-embed`` when ``model`` is None) the text is
+    compared with each label put into the template, by cosine similarity at
+    the model's fitted temperature."""
 
     def __init__(self, model: Optional[str] = None, batch_size: int = 16, precision: str = "f32") -> None:
-        if model is None:
-            raise ValueError(
-                "zero-shot-classification needs an NLI model: pass model=<folder or owner/name>"
-            )
-        self._model = _norsk.ZeroShotModel(model, batch_size=batch_size, precision=precision)
+        self._model = _norsk.ZeroShotModel(model, batch_size=batch_size, precision=precision, models_dir=_models_dir())
 
     def __call__(
         self,

@@ -57,7 +57,8 @@ class TextClassifier:
     def model_dir(self) -> str: ...
 
 class ZeroShotModel:
-    def __init__(self, model: str, *, batch_size: int = 16, precision: str = "f32") -> None: ...
+    """An NLI model, or an embedding model (the shipped one when model is None), for zero-shot labels."""
+    def __init__(self, model: Optional[str] = None, *, batch_size: int = 16, precision: str = "f32", models_dir: Optional[str] = None) -> None: ...
     def classify(
         self,
         texts: List[str],
