@@ -10,6 +10,7 @@ topics, using norsk's own embeddings (`norsk embed`), so what is fitted is
 what norsk computes.
 
     python3 scripts/calibrate_zero_shot.py --write      # writes models/norsk-e5-embed/norsk_zero_shot.json
+    python3 scripts/calibrate_zero_shot.py --cache DIR --dev-filter chunk=0   # zero-shot scores on dev
 
 Fitted: softmax temperature T minimising the negative log-likelihood of the
 gold ministry; multi-label threshold c and temperature t minimising the binary
@@ -120,18 +121,43 @@ def macro_f1(gold, pred, classes):
     return float(np.mean(scores))
 
 
-def score_dev(args, work, queries, index):
-    """Zero-shot accuracy and macro-F1 on every dev passage (title in front)."""
+def fnv1a(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def read_norsk_cache(cache_dir, dim):
+    """Vectors by key from norsk's embedding cache (`train classify --head-only
+    --cache-dir`): records of a little-endian u64 key and `dim` f32s."""
+    vectors = {}
+    record = np.dtype([("key", "<u8"), ("vector", "<f4", (dim,))])
+    for path in Path(cache_dir).glob(f"*-{dim}.f32"):
+        raw = np.fromfile(path, dtype=np.uint8)
+        usable = len(raw) - len(raw) % record.itemsize
+        for key, vector in raw[:usable].view(record):
+            vectors[int(key)] = vector
+    return vectors
+
+
+def score_dev(args, queries, index):
+    """Zero-shot accuracy and macro-F1 on the dev passages that a head
+    training (`norsk train classify --head-only --prefix-field title`)
+    embedded into `--cache`: the same vectors `norsk classify --labels
+    --title-field title` computes (every window pooled, the title in front
+    of each)."""
     rows = [json.loads(line) for line in lzma.open(args.data, "rt", encoding="utf-8")]
-    dev = [r for r in rows if r["split"] == "dev"]
-    passages = embed(
-        args.norsk, args.model,
-        [{"id": r["id"], "text": f"{r['title']}. {r['text']}"} for r in dev],
-        "passage", work, "dev",
-    )
+    dev = [r for r in rows if r["split"] == "dev" and all(str(r.get(k)) == v for k, v in args.dev_filter)]
+    cached = read_norsk_cache(args.cache, queries.shape[1])
+    keys = [fnv1a(f"{r['title']}\x01{r['text']}".encode("utf-8")) for r in dev]
+    found = [k in cached for k in keys]
+    if not all(found):
+        raise SystemExit(f"{found.count(False)} of {len(dev)} dev passages are not in {args.cache}")
+    passages = np.stack([cached[k] for k in keys])
     gold = np.array([index[r["label"]] for r in dev])
     pred = (passages @ queries.T).argmax(axis=1)
-    print(f"dev: {len(dev)} passages, accuracy {float((pred == gold).mean()):.4f}, "
+    print(f"dev: {len(dev)} passages, zero-shot accuracy {float((pred == gold).mean()):.4f}, "
           f"macro-F1 {macro_f1(gold, pred, len(index)):.4f}")
 
 
@@ -144,8 +170,9 @@ def main():
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--work", default=str(ROOT / "target/zero-shot"))
     parser.add_argument("--write", action="store_true", help="write the model's norsk_zero_shot.json")
-    parser.add_argument("--dev", action="store_true",
-                        help="also score zero-shot topics on the whole dev split (accuracy, macro-F1)")
+    parser.add_argument("--cache", help="score zero-shot topics on the dev passages in this norsk embedding cache")
+    parser.add_argument("--dev-filter", action="append", default=[], type=lambda s: tuple(s.split("=", 1)),
+                        help="FIELD=VALUE: only these dev passages (as train classify --dev-filter)")
     args = parser.parse_args()
 
     work = Path(args.work)
@@ -183,8 +210,8 @@ def main():
         ),
     }
     print(json.dumps(calibration, ensure_ascii=False, indent=2))
-    if args.dev:
-        score_dev(args, work, queries, index)
+    if args.cache:
+        score_dev(args, queries, index)
     if args.write:
         path = Path(args.model) / "norsk_zero_shot.json"
         path.write_text(json.dumps(calibration, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
