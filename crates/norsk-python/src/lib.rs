@@ -263,7 +263,7 @@ fn pairs(predictions: Vec<Prediction>) -> Vec<(String, f32)> {
 /// How [`ZeroShotModel`] scores topics.
 enum ZeroShotScorer {
     /// An NLI model judges each hypothesis.
-    Nli(ZeroShotClassifier),
+    Nli(Box<ZeroShotClassifier>),
     /// An embedding model compares the text with each topic.
     Similarity(SimilarityClassifier),
 }
@@ -294,7 +294,7 @@ impl ZeroShotModel {
             .detach(|| -> Result<ZeroShotScorer, norsk::NorskError> {
                 Ok(match ZeroShotKind::of(&dir)? {
                     ZeroShotKind::Nli => {
-                        ZeroShotScorer::Nli(ZeroShotClassifier::load(&dir, precision)?)
+                        ZeroShotScorer::Nli(Box::new(ZeroShotClassifier::load(&dir, precision)?))
                     }
                     ZeroShotKind::Embedding => {
                         ZeroShotScorer::Similarity(SimilarityClassifier::load(&dir, precision)?)

@@ -94,7 +94,9 @@ pub fn save_head(dir: &Path, config: &HeadConfig, head: &LinearHead) -> Result<(
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    if head.bias.len() != config.labels.len() || head.weight.len() % config.labels.len() != 0 {
+    if head.bias.len() != config.labels.len()
+        || !head.weight.len().is_multiple_of(config.labels.len())
+    {
         return Err(bad(dir, &"weights and labels do not match"));
     }
     std::fs::create_dir_all(dir).map_err(|e| bad(dir, &e))?;
