@@ -20,7 +20,10 @@ pub mod bench;
 mod classify;
 mod embed;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ner;
+mod ner_decode;
 pub mod profile;
 mod source;
 
