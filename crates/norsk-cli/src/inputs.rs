@@ -1,6 +1,5 @@
 //! Where a command's texts come from: arguments, files, JSONL or stdin.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -8,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use norsk_io::{
-    count_jsonl, decode_text, folder_texts, read_folder, read_jsonl, read_table, read_text_file,
-    InputError, Record,
+    count_jsonl, decode_text, folder_texts, open_stream, read_folder, read_jsonl, read_table,
+    read_text_file, InputError, Record,
 };
 use serde_json::{Map, Value};
 
@@ -142,14 +141,13 @@ impl InputArgs {
                 path.display()
             );
         }
-        let reader: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else if path.extension().is_some_and(|e| e == "gz" || e == "xz") {
-            Box::new(std::io::Cursor::new(read_text_file(path)?.into_bytes()))
+        // Files stream (`.gz`/`.xz` decompressed as read): memory holds a
+        // chunk of records, whatever the file's size.
+        let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+            Box::new(BufReader::new(std::io::stdin()))
         } else {
-            Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
+            open_stream(path)?
         };
-        let mut reader = BufReader::new(reader);
         refuse_binary(&mut reader, path)?;
         let (text, id) = (&self.text_field, &self.id_field);
         Ok(match format {

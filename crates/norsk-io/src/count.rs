@@ -1,35 +1,21 @@
 //! Counting the records of a JSONL file without holding it.
 
-use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
-
 use crate::input::is_content;
-use crate::InputError;
+use crate::{open_stream, InputError};
 
 /// How many records [`read_jsonl`](crate::read_jsonl) gives for the file at
 /// `path`: its lines that are not blank. `.gz` and `.xz` files are
 /// decompressed as they are read; the bytes stream by and are never held,
 /// so memory stays the same whatever the file's size.
 pub fn count_jsonl(path: &Path) -> Result<u64, InputError> {
-    let io = |reason: String| InputError::Io {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let mut file = BufReader::new(File::open(path).map_err(|e| io(e.to_string()))?);
     let mut lines = LineCount::default();
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("gz") => std::io::copy(&mut MultiGzDecoder::new(file), &mut lines)
-            .map(drop)
-            .map_err(|e| io(e.to_string())),
-        Some("xz") => lzma_rs::xz_decompress(&mut file, &mut lines)
-            .map_err(|e| io(format!("invalid xz data: {e}"))),
-        _ => std::io::copy(&mut file, &mut lines)
-            .map(drop)
-            .map_err(|e| io(e.to_string())),
-    }?;
+    std::io::copy(&mut open_stream(path)?, &mut lines).map_err(|e| InputError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     Ok(lines.finish())
 }
 
@@ -68,7 +54,7 @@ impl Write for LineCount {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write as _;
+    use std::fs::File;
 
     use super::*;
     use crate::read_jsonl;

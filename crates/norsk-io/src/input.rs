@@ -3,7 +3,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::InputError;
+use crate::{open_stream, InputError};
 
 /// Checks that bytes are text: no NUL byte (binary files), valid UTF-8.
 /// `source_name` names the input in the error (a path, `stdin`, `line 3`).
@@ -22,36 +22,14 @@ pub fn decode_text(bytes: Vec<u8>, source_name: &str) -> Result<String, InputErr
 
 /// Reads a whole file as one text; `.gz` and `.xz` files are decompressed.
 pub fn read_text_file(path: &Path) -> Result<String, InputError> {
-    let io = |e: std::io::Error| InputError::Io {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let raw = std::fs::read(path).map_err(io)?;
-    let bytes = match path.extension().and_then(|e| e.to_str()) {
-        Some("gz") => {
-            let mut out = Vec::new();
-            std::io::Read::read_to_end(
-                &mut flate2::read::MultiGzDecoder::new(raw.as_slice()),
-                &mut out,
-            )
-            .map_err(io)?;
-            out
-        }
-        Some("xz") => decompress_xz(&raw).map_err(|reason| InputError::Io {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open_stream(path)?, &mut bytes).map_err(|e| {
+        InputError::Io {
             path: path.to_path_buf(),
-            reason,
-        })?,
-        _ => raw,
-    };
+            reason: e.to_string(),
+        }
+    })?;
     decode_text(bytes, &path.display().to_string())
-}
-
-/// Decompresses an `.xz` stream (pure Rust, `lzma-rs`).
-fn decompress_xz(raw: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(raw.len() * 6);
-    lzma_rs::xz_decompress(&mut std::io::BufReader::new(raw), &mut out)
-        .map_err(|e| format!("invalid xz data: {e}"))?;
-    Ok(out)
 }
 
 /// One input record: its id, its text (or why there is none), and the

@@ -7,10 +7,13 @@ mod count;
 mod entities;
 mod error;
 mod folder;
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 mod labelled;
 mod npy;
 mod render;
+mod stream;
 mod table;
 
 pub use conll::{parse_tagged, read_tagged, TaggedSentence};
@@ -22,4 +25,5 @@ pub use input::{decode_text, read_jsonl, read_text_file, Record};
 pub use labelled::{read_examples, read_labelled, Example};
 pub use npy::NpyWriter;
 pub use render::{render_conll, render_human, Palette};
+pub use stream::open_stream;
 pub use table::read_table;

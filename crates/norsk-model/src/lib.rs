@@ -10,6 +10,8 @@ mod config;
 mod error;
 mod fast_math;
 mod float_linear;
+#[doc(hidden)]
+pub mod fuzzing;
 mod heads;
 pub mod kernels;
 mod layer_norm;

@@ -21,15 +21,24 @@ const ABBREVIATIONS: &[&str] = &[
 pub fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (i, &(pos, c)) in chars.iter().enumerate() {
+    // What follows the run of marks being read: where a sentence would end
+    // after it, if the text there opens one. Marks in one run share it, so
+    // a long run (`.....`) is looked past once, not once per mark.
+    let mut run: Option<(usize, Option<usize>)> = None;
+    for (pos, c) in text.char_indices() {
         if pos < start {
             continue;
         }
         let end = pos + c.len_utf8();
         let boundary = match c {
             '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some(pos),
-            '.' | '!' | '?' | '…' => sentence_end(text, &chars, i, start),
+            '.' | '!' | '?' | '…' => {
+                let (_, cut) = match run {
+                    Some(cached) if pos < cached.0 => cached,
+                    _ => *run.insert(after_marks(text, end)),
+                };
+                cut.filter(|_| c != '.' || closes_sentence(&text[start..pos]))
+            }
             _ => None,
         };
         if let Some(cut) = boundary {
@@ -41,39 +50,38 @@ pub fn sentences(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Where the sentence ends if the mark at `chars[i]` ends one.
-fn sentence_end(text: &str, chars: &[(usize, char)], i: usize, start: usize) -> Option<usize> {
-    let mut j = i + 1;
-    while j < chars.len()
-        && matches!(
-            chars[j].1,
-            '.' | '!' | '?' | '…' | '»' | '"' | '\'' | ')' | '”' | '’'
-        )
+/// What follows a sentence mark that ends at byte `from`: where its run of
+/// marks and closing quotes or brackets ends, and that position again if
+/// whitespace (not a line break) and then an upper-case letter, a digit, an
+/// opening quote or a dash follow, so that a sentence may end there.
+fn after_marks(text: &str, from: usize) -> (usize, Option<usize>) {
+    let mut rest = text[from..]
+        .char_indices()
+        .map(|(i, c)| (from + i, c))
+        .peekable();
+    while rest
+        .next_if(|&(_, c)| {
+            matches!(
+                c,
+                '.' | '!' | '?' | '…' | '»' | '"' | '\'' | ')' | '”' | '’'
+            )
+        })
+        .is_some()
+    {}
+    let cut = rest.peek().map_or(text.len(), |&(p, _)| p);
+    let mut spaced = false;
+    while rest
+        .next_if(|&(_, c)| c.is_whitespace() && !matches!(c, '\n' | '\r'))
+        .is_some()
     {
-        j += 1;
+        spaced = true;
     }
-    let cut = chars.get(j).map_or(text.len(), |&(p, _)| p);
-    let mut k = j;
-    while k < chars.len() && chars[k].1.is_whitespace() && !matches!(chars[k].1, '\n' | '\r') {
-        k += 1;
-    }
-    if k == j || k == chars.len() {
-        return None;
-    }
-    let next = chars[k].1;
-    if matches!(next, '\n' | '\r') {
-        return None;
-    }
-    let opens = next.is_uppercase()
-        || next.is_ascii_digit()
-        || matches!(next, '«' | '"' | '–' | '-' | '—' | '(' | '“');
-    if !opens {
-        return None;
-    }
-    if chars[i].1 == '.' && !closes_sentence(&text[start..chars[i].0]) {
-        return None;
-    }
-    Some(cut)
+    let opens = rest.peek().is_some_and(|&(_, next)| {
+        next.is_uppercase()
+            || next.is_ascii_digit()
+            || matches!(next, '«' | '"' | '–' | '-' | '—' | '(' | '“')
+    });
+    (cut, (spaced && opens).then_some(cut))
 }
 
 /// Whether a full stop after `before` can end a sentence: not after an
@@ -140,5 +148,14 @@ mod tests {
             ["Se f.eks. Oslo.", "Og mer."]
         );
         assert_eq!(split("Hva? Nei... Jo."), ["Hva?", "Nei...", "Jo."]);
+        assert_eq!(split("Se osv.! Nei."), ["Se osv.!", "Nei."]);
+    }
+
+    #[test]
+    fn a_long_run_of_marks_is_read_once() {
+        // Each mark used to look past the whole run after it: quadratic.
+        let dots = ".".repeat(500_000);
+        let text = format!("Hei{dots} Nei{dots}");
+        assert_eq!(sentences(&text), [(0, 500_003), (500_004, text.len())]);
     }
 }

@@ -20,8 +20,11 @@ pub mod bench;
 mod classify;
 mod embed;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod head;
 mod ner;
+mod ner_decode;
 pub mod profile;
 mod similarity;
 mod source;

@@ -2,17 +2,19 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use norsk_model::{Precision, TokenClassifier};
-use norsk_spans::{
-    decode_window, join_unmarked_pieces, merge_windows, softmax, word_tags, Aggregation, Entity,
-    Labels, PreEntity,
-};
-use norsk_tokens::{sentences, TextTokenizer, Window, WindowPlan};
+use norsk_spans::{word_tags, Aggregation, Entity, Labels};
+use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 use crate::batching::by_length;
+use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Decoding, Job};
 use crate::NorskError;
 
 /// Tokens shared by consecutive windows of a long text, unless told otherwise.
 pub const DEFAULT_STRIDE: usize = 128;
+
+/// Batches of windows cut, run and decoded at a time: enough to sort by
+/// length, few enough that memory does not grow with the text.
+const ROUND_BATCHES: usize = 16;
 
 /// How [`NerPipeline`] turns token scores into entities.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,21 +67,6 @@ pub struct StageTimes {
     pub decode: Duration,
     /// Tokens run through the model, special tokens included, padding not.
     pub tokens: usize,
-}
-
-/// A stretch of one text that is tagged on its own: the whole text, or one
-/// of its sentences.
-struct Piece<'a> {
-    text: usize,
-    /// Byte offset of the piece in its text.
-    offset: usize,
-    body: &'a str,
-}
-
-/// One window of one piece, queued for the model.
-struct Job {
-    piece: usize,
-    window: Window,
 }
 
 impl NerPipeline {
@@ -137,75 +124,45 @@ impl NerPipeline {
         options: &NerOptions,
     ) -> Result<(Vec<Vec<Entity>>, StageTimes), NorskError> {
         let mut times = StageTimes::default();
-        let clock = Instant::now();
         let plan = WindowPlan {
             max_len: self.max_len,
             stride: options.stride.map(|s| s.min(self.max_len / 2)),
         };
-        let pieces = Self::pieces(texts, options.split_sentences);
-        let mut jobs = Vec::new();
-        for (piece, p) in pieces.iter().enumerate() {
-            for window in self.tokenizer.windows(p.body, plan)? {
-                jobs.push(Job { piece, window });
-            }
-        }
-        times.tokenize = clock.elapsed();
-        times.tokens = jobs.iter().map(|j| j.window.len()).sum();
-        let clock = Instant::now();
-        let logits = self.run(&jobs, options.batch_size.max(1))?;
-        times.model = clock.elapsed();
-
-        let clock = Instant::now();
+        let pieces = pieces(texts, options.split_sentences);
+        let decoding = Decoding {
+            tokenizer: &self.tokenizer,
+            labels: &self.labels,
+            aggregation: options.aggregation,
+            ignore_labels: &options.ignore_labels,
+        };
+        let batch_size = options.batch_size.max(1);
+        // Pieces go through in rounds of about ROUND_BATCHES batches of
+        // windows, each decoded before the next is cut, so that what a
+        // round holds (tokens, logits) is bounded by the batch size, not by
+        // the length of the texts.
+        let round = ROUND_BATCHES * batch_size;
         let mut per_piece: Vec<Vec<Entity>> = vec![Vec::new(); pieces.len()];
-        for (job, logits) in jobs.iter().zip(logits) {
-            let body = pieces[job.piece].body;
-            let pre = self.pre_entities(body, &job.window, &logits);
-            let entities = decode_window(
-                body,
-                pre,
-                &self.labels,
-                options.aggregation,
-                &options.ignore_labels,
-            )?;
-            per_piece[job.piece].extend(entities.into_iter().filter_map(|e| e.fitted(body)));
-        }
-        let mut per_text: Vec<Vec<Entity>> = vec![Vec::new(); texts.len()];
-        for (piece, entities) in pieces.iter().zip(per_piece) {
-            // transformers merges only when there were several windows; one
-            // window can give overlapping entities too, when tokens overlap
-            // (one character split into pieces), so every piece is merged.
-            // Spans are fitted to words first (no space at either end,
-            // trailing combining marks inside), so lengths compare words.
-            let entities = merge_windows(entities);
-            per_text[piece.text].extend(entities.into_iter().map(|mut e| {
-                e.start += piece.offset;
-                e.end += piece.offset;
-                e
-            }));
-        }
-        times.decode = clock.elapsed();
-        Ok((per_text, times))
-    }
-
-    /// The texts, or their sentences, in order.
-    fn pieces<'a>(texts: &[&'a str], split_sentences: bool) -> Vec<Piece<'a>> {
-        let mut pieces = Vec::new();
-        for (text, body) in texts.iter().enumerate() {
-            if split_sentences {
-                pieces.extend(sentences(body).into_iter().map(|(start, end)| Piece {
-                    text,
-                    offset: start,
-                    body: &body[start..end],
-                }));
-            } else {
-                pieces.push(Piece {
-                    text,
-                    offset: 0,
-                    body,
-                });
+        let mut next = 0;
+        while next < pieces.len() {
+            let clock = Instant::now();
+            let mut jobs = Vec::new();
+            while next < pieces.len() && jobs.len() < round {
+                jobs.extend(piece_jobs(&self.tokenizer, &pieces[next], next, plan)?);
+                next += 1;
             }
+            times.tokenize += clock.elapsed();
+            times.tokens += jobs.iter().map(|j| j.window.len()).sum::<usize>();
+            let clock = Instant::now();
+            let logits = self.run(&jobs, batch_size)?;
+            times.model += clock.elapsed();
+            let clock = Instant::now();
+            decoding.add_windows(&pieces, &jobs, logits, &mut per_piece)?;
+            times.decode += clock.elapsed();
         }
-        pieces
+        let clock = Instant::now();
+        let per_text = merge_pieces(texts.len(), &pieces, per_piece);
+        times.decode += clock.elapsed();
+        Ok((per_text, times))
     }
 
     /// IOB2 tags of pre-split words, one row per sentence, as evaluation
@@ -249,7 +206,7 @@ impl NerPipeline {
     /// without text tokens are not run (their logits are empty).
     fn run(&self, jobs: &[Job], batch_size: usize) -> Result<Vec<Vec<Vec<f32>>>, NorskError> {
         let runnable: Vec<usize> = (0..jobs.len())
-            .filter(|&i| jobs[i].window.special.iter().any(|s| !s))
+            .filter(|&i| is_runnable(&jobs[i].window))
             .collect();
         let windows: Vec<&Window> = runnable.iter().map(|&i| &jobs[i].window).collect();
         let logits = by_length(&windows, batch_size, self.tokenizer.pad_id(), |input| {
@@ -261,28 +218,5 @@ impl NerPipeline {
             out[i] = rows;
         }
         Ok(out)
-    }
-
-    fn pre_entities(&self, text: &str, window: &Window, logits: &[Vec<f32>]) -> Vec<PreEntity> {
-        let pre = (0..window.len())
-            .filter(|&i| !window.special[i])
-            .map(|i| {
-                let (start, end) = window.offsets[i];
-                PreEntity::new(
-                    text,
-                    window.tokens[i].clone(),
-                    softmax(&logits[i]),
-                    start,
-                    end,
-                    i,
-                    Some(window.ids[i]) == self.tokenizer.unk_id(),
-                )
-            })
-            .collect();
-        if self.tokenizer.marks_continuations() {
-            pre
-        } else {
-            join_unmarked_pieces(text, pre)
-        }
     }
 }

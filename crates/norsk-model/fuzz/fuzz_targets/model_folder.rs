@@ -1,0 +1,6 @@
+//! Model folders from arbitrary bytes: `config.json`, safetensors (single
+//! and sharded, with their index), `pytorch_model.bin` zips and pickles; the
+//! invariants are `norsk_model::fuzzing::check_model_folder`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| norsk_model::fuzzing::check_model_folder(data));
