@@ -265,7 +265,7 @@ enum ZeroShotScorer {
     /// An NLI model judges each hypothesis.
     Nli(Box<ZeroShotClassifier>),
     /// An embedding model compares the text with each topic.
-    Similarity(SimilarityClassifier),
+    Similarity(Box<SimilarityClassifier>),
 }
 
 /// Zero-shot classification: by an NLI model, or by embedding similarity
@@ -296,9 +296,9 @@ impl ZeroShotModel {
                     ZeroShotKind::Nli => {
                         ZeroShotScorer::Nli(Box::new(ZeroShotClassifier::load(&dir, precision)?))
                     }
-                    ZeroShotKind::Embedding => {
-                        ZeroShotScorer::Similarity(SimilarityClassifier::load(&dir, precision)?)
-                    }
+                    ZeroShotKind::Embedding => ZeroShotScorer::Similarity(Box::new(
+                        SimilarityClassifier::load(&dir, precision)?,
+                    )),
                 })
             })
             .map_err(|e| {
@@ -384,16 +384,11 @@ impl EmbedModel {
         precision: &str,
         models_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let kind = match kind {
-            "query" => EmbedKind::Query,
-            "passage" => EmbedKind::Passage,
-            "none" => EmbedKind::Plain,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "kind={other:?}: expected \"query\", \"passage\" or \"none\""
-                )))
-            }
-        };
+        let kind = EmbedKind::from_name(kind).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "kind={kind:?}: expected \"query\", \"passage\" or \"none\""
+            ))
+        })?;
         let precision: Precision = parse_option("precision", precision)?;
         let dir = model_dir(model, DEFAULT_EMBED_MODEL, models_dir)?;
         let embedder = py.detach(|| Embedder::load(&dir, precision)).map_err(|e| {

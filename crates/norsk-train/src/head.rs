@@ -6,8 +6,8 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use norsk::{
-    classification_report, kind_name, save_head, Article, EmbedKind, EmbedOptions, Embedder,
-    HeadConfig, LinearHead, Precision,
+    classification_report, save_head, Article, EmbedKind, EmbedOptions, Embedder, HeadConfig,
+    LinearHead, Precision,
 };
 use serde::Serialize;
 
@@ -132,7 +132,7 @@ pub fn train_head(
             .canonicalize()
             .unwrap_or_else(|_| encoder.to_path_buf())
             .display(),
-        kind_name(config.kind)
+        config.kind.name()
     );
     let mut cache = EmbeddingCache::open(cache_dir, &key, embedder.dim())?;
     let options = EmbedOptions {
@@ -189,7 +189,7 @@ pub fn train_head(
         encoder: encoder_name.map_or_else(|| relative_to(encoder, out), str::to_string),
         labels,
         pooling: "mean".into(),
-        kind: kind_name(config.kind).into(),
+        kind: config.kind.name().into(),
         training: Some(serde_json::to_value(&report).expect("a report serialises")),
     };
     save_head(out, &config, &head)?;

@@ -31,6 +31,25 @@ pub enum EmbedKind {
 }
 
 impl EmbedKind {
+    /// The kind by its name: `query`, `passage` or `none`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "query" => Some(EmbedKind::Query),
+            "passage" => Some(EmbedKind::Passage),
+            "none" => Some(EmbedKind::Plain),
+            _ => None,
+        }
+    }
+
+    /// The name [`EmbedKind::from_name`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            EmbedKind::Query => "query",
+            EmbedKind::Passage => "passage",
+            EmbedKind::Plain => "none",
+        }
+    }
+
     /// The prompt put in front of the text.
     pub fn prefix(self) -> &'static str {
         match self {

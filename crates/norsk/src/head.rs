@@ -69,25 +69,6 @@ impl LinearHead {
     }
 }
 
-/// Parses the `kind` of a head config.
-pub fn embed_kind(name: &str) -> Option<EmbedKind> {
-    match name {
-        "query" => Some(EmbedKind::Query),
-        "passage" => Some(EmbedKind::Passage),
-        "none" => Some(EmbedKind::Plain),
-        _ => None,
-    }
-}
-
-/// The name [`embed_kind`] reads.
-pub fn kind_name(kind: EmbedKind) -> &'static str {
-    match kind {
-        EmbedKind::Query => "query",
-        EmbedKind::Passage => "passage",
-        EmbedKind::Plain => "none",
-    }
-}
-
 /// Writes a head folder: [`HEAD_CONFIG`] and [`HEAD_WEIGHTS`].
 pub fn save_head(dir: &Path, config: &HeadConfig, head: &LinearHead) -> Result<(), NorskError> {
     let bad = |path: &Path, e: &dyn std::fmt::Display| NorskError::Head {
@@ -142,7 +123,7 @@ impl HeadClassifier {
         let bytes = std::fs::read(&path).map_err(|e| bad(&path, e.to_string()))?;
         let config: HeadConfig =
             serde_json::from_slice(&bytes).map_err(|e| bad(&path, e.to_string()))?;
-        let kind = embed_kind(&config.kind).ok_or_else(|| {
+        let kind = EmbedKind::from_name(&config.kind).ok_or_else(|| {
             bad(
                 &path,
                 format!("kind {:?} is none of query, passage, none", config.kind),
