@@ -7,8 +7,8 @@
 //! softmax in three more buffers, and transposes the context back. Here each
 //! (sequence, head) is one task on rayon's threads, where the linear layers
 //! and layer norms run too: it reads its query, key and value in place from
-//! the `[batch, seq, 3 × hidden]` projection (strided products on the `gemm`
-//! crate), scales inside the product, adds the mask and takes the softmax in
+//! the `[batch, seq, 3 × hidden]` projection (strided products on the f32
+//! kernel chosen for this CPU, [`crate::kernels`]), scales inside the product, adds the mask and takes the softmax in
 //! one scratch buffer, and writes its context straight into its columns of
 //! the `[batch, seq, hidden]` output.
 
@@ -17,18 +17,60 @@ use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::fast_math;
+use crate::kernels::{self, F32Kernel, F32Product};
 use crate::product::{multiply, Strided};
 
 /// Self-attention over a fused query/key/value projection.
 pub struct FusedAttention {
     heads: usize,
     head_dim: usize,
+    kernel: F32Kernel,
 }
 
 impl FusedAttention {
-    /// Attention with `heads` heads of `head_dim` values each.
+    /// Attention with `heads` heads of `head_dim` values each, its products
+    /// on the f32 kernel chosen for this CPU.
     pub fn new(heads: usize, head_dim: usize) -> Self {
-        Self { heads, head_dim }
+        Self::with_kernel(heads, head_dim, kernels::selected().f32)
+    }
+
+    /// As [`FusedAttention::new`], on the given kernel.
+    pub(crate) fn with_kernel(heads: usize, head_dim: usize, kernel: F32Kernel) -> Self {
+        Self {
+            heads,
+            head_dim,
+            kernel,
+        }
+    }
+
+    /// One product of a head, on this thread.
+    ///
+    /// # Safety
+    /// As [`crate::kernels::ProductLibrary::sgemm`].
+    unsafe fn product(&self, p: F32Product) {
+        match self.kernel {
+            F32Kernel::Library(library) => library.sgemm(p),
+            F32Kernel::GemmCrate => {
+                let rhs = if p.b_transposed {
+                    Strided {
+                        ptr: p.b,
+                        row: 1,
+                        col: p.ldb as isize,
+                    }
+                } else {
+                    Strided::rows(p.b, p.ldb)
+                };
+                multiply(
+                    (p.m, p.n, p.k),
+                    Strided::rows(p.c, p.ldc),
+                    p.accumulate,
+                    Strided::rows(p.a, p.lda),
+                    rhs,
+                    p.alpha,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
     }
 
     /// `softmax(Q Kᵀ / √d + mask) V` per head, for `qkv` of shape `[batch,
@@ -45,65 +87,66 @@ impl FusedAttention {
     fn head(&self, qkv: &[f32], mask: &[f32], head: usize, scores: &mut [f32], out: *mut f32) {
         let (d, t) = (self.head_dim, mask.len());
         let hidden = self.heads * d;
-        let row = 3 * hidden as isize;
+        let row = 3 * hidden;
         let q = qkv[head * d..].as_ptr();
         let k = qkv[hidden + head * d..].as_ptr();
         let v = qkv[2 * hidden + head * d..].as_ptr();
-        let scale = 1.0 / (d as f32).sqrt();
         // Safety: q, k and v rows are `row` apart within `qkv` (t rows);
         // `scores` holds t × t values; `out` has t rows of `hidden` values,
         // of which this head owns columns head·d .. (head+1)·d.
         unsafe {
-            // scores = scale · Q Kᵀ (Kᵀ read from K's rows: column stride `row`).
-            multiply(
-                (t, t, d),
-                Strided::rows(scores.as_mut_ptr(), t),
-                false,
-                Strided {
-                    ptr: q,
-                    row,
-                    col: 1,
-                },
-                Strided {
-                    ptr: k,
-                    row: 1,
-                    col: row,
-                },
-                scale,
-                gemm::Parallelism::None,
-            );
+            // scores = Q Kᵀ / √d, Kᵀ read from K's rows.
+            self.product(F32Product {
+                m: t,
+                n: t,
+                k: d,
+                alpha: 1.0 / (d as f32).sqrt(),
+                a: q,
+                lda: row,
+                b: k,
+                ldb: row,
+                b_transposed: true,
+                c: scores.as_mut_ptr(),
+                ldc: t,
+                accumulate: false,
+            });
         }
         for probs in scores.chunks_exact_mut(t) {
             softmax_masked(probs, mask);
         }
         unsafe {
-            multiply(
-                (t, d, t),
-                Strided::rows(out.add(head * d), hidden),
-                false,
-                Strided::rows(scores.as_ptr(), t),
-                Strided {
-                    ptr: v,
-                    row,
-                    col: 1,
-                },
-                1.0,
-                gemm::Parallelism::None,
-            );
+            self.product(F32Product {
+                m: t,
+                n: d,
+                k: t,
+                alpha: 1.0,
+                a: scores.as_ptr(),
+                lda: t,
+                b: v,
+                ldb: row,
+                b_transposed: false,
+                c: out.add(head * d),
+                ldc: hidden,
+                accumulate: false,
+            });
         }
     }
 }
 
-/// `softmax(scores + mask)` in place, with the vectorizable `exp`.
+/// `softmax(scores + mask)` in place, every step vectorized (the running
+/// maximum too: one value after another, it cost as much as the `exp`s).
 fn softmax_masked(scores: &mut [f32], mask: &[f32]) {
-    let mut max = f32::NEG_INFINITY;
-    for (s, m) in scores.iter_mut().zip(mask) {
-        *s += m;
-        max = max.max(*s);
-    }
-    fast_math::map_in_place(scores, |s| fast_math::exp(s - max));
-    let inv = 1.0 / fast_math::sum(scores);
-    scores.iter_mut().for_each(|s| *s *= inv);
+    fast_math::vectorized(|| {
+        for (s, m) in scores.iter_mut().zip(mask) {
+            *s += m;
+        }
+        let (_, max) = fast_math::min_max(scores);
+        scores
+            .iter_mut()
+            .for_each(|s| *s = fast_math::exp(*s - max));
+        let inv = 1.0 / fast_math::sum(scores);
+        scores.iter_mut().for_each(|s| *s *= inv);
+    })
 }
 
 /// A raw output pointer shared by tasks that write disjoint columns.
@@ -227,9 +270,18 @@ mod tests {
             .collect();
         let mask = Tensor::from_vec(keep, (b, 1, 1, t), &Device::Cpu).unwrap();
         let want = composed(&qkv, &mask, heads, d);
-        let got = FusedAttention::new(heads, d).forward(&qkv, &mask).unwrap();
-        let err = test_util::max_abs_diff(&got, &want);
-        assert!(err < 1e-5, "max difference {err}");
+        let every_kernel = std::iter::once(F32Kernel::GemmCrate).chain(
+            kernels::test_libraries()
+                .into_iter()
+                .map(F32Kernel::Library),
+        );
+        for kernel in every_kernel {
+            let got = FusedAttention::with_kernel(heads, d, kernel)
+                .forward(&qkv, &mask)
+                .unwrap();
+            let err = test_util::max_abs_diff(&got, &want);
+            assert!(err < 1e-5, "{}: max difference {err}", kernel.name());
+        }
     }
 
     #[test]

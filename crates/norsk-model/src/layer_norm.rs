@@ -11,6 +11,8 @@ use candle_nn::VarBuilder;
 use half::bf16;
 use rayon::prelude::*;
 
+use crate::fast_math;
+
 /// `LayerNorm(x)` or `LayerNorm(x + residual)` over the last dimension.
 #[derive(Debug, Clone)]
 pub struct LayerNorm {
@@ -45,10 +47,11 @@ impl LayerNorm {
     }
 
     /// Normalises one row of `width` values in place (already summed).
+    #[inline(always)]
     fn normalise(&self, row: &mut [f32]) {
         let n = row.len() as f32;
-        let mean = row.iter().sum::<f32>() / n;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let mean = fast_math::sum(row) / n;
+        let var = fast_math::sum_of(row, |v| (v - mean) * (v - mean)) / n;
         let inv_std = (var + self.eps).sqrt().recip();
         for ((v, w), b) in row.iter_mut().zip(&self.weight).zip(&self.bias) {
             *v = (*v - mean) * inv_std * w + b;
@@ -76,23 +79,26 @@ impl LayerNorm {
         out.par_chunks_mut(width).enumerate().for_each_init(
             || vec![0f32; width],
             |row, (i, dst)| {
-                let range = i * width..(i + 1) * width;
-                match b {
-                    Some(b) => {
-                        for ((r, x), y) in row.iter_mut().zip(&a[range.clone()]).zip(&b[range]) {
-                            *r = x.to_f32() + y.to_f32();
+                fast_math::vectorized(|| {
+                    let range = i * width..(i + 1) * width;
+                    match b {
+                        Some(b) => {
+                            for ((r, x), y) in row.iter_mut().zip(&a[range.clone()]).zip(&b[range])
+                            {
+                                *r = x.to_f32() + y.to_f32();
+                            }
+                        }
+                        None => {
+                            for (r, x) in row.iter_mut().zip(&a[range]) {
+                                *r = x.to_f32();
+                            }
                         }
                     }
-                    None => {
-                        for (r, x) in row.iter_mut().zip(&a[range]) {
-                            *r = x.to_f32();
-                        }
+                    self.normalise(row);
+                    for (d, r) in dst.iter_mut().zip(row.iter()) {
+                        *d = T::from_f32(*r);
                     }
-                }
-                self.normalise(row);
-                for (d, r) in dst.iter_mut().zip(row.iter()) {
-                    *d = T::from_f32(*r);
-                }
+                })
             },
         );
         out

@@ -2,10 +2,11 @@
 //! `quantize_dynamic` does it: weights quantized once at load, per output
 //! channel, and activations quantized per row on the fly before each product.
 //!
-//! * **Weights**: symmetric, one scale per output column, 7-bit values in
-//!   `[-63, 63]` ("reduce range"). Seven bits keep `u8 × i8` pair sums inside
-//!   `i16`, so AVX2's `vpmaddubsw` never saturates and the integer result is
-//!   exact.
+//! * **Weights**: symmetric, one scale per output column, 8-bit values in
+//!   `[-127, 127]` where the product adds `u8 × i8` quads straight into `i32`
+//!   (AVX512-VNNI, AMX), else 7-bit values in `[-63, 63]` ("reduce range"),
+//!   which keep pair sums inside `i16`, so that AVX2's `vpmaddubsw` never
+//!   saturates ([`WeightBits`]). Either way the integer result is exact.
 //! * **Activations**: asymmetric `u8` per row (scale and zero point from the
 //!   row's range, which always includes 0).
 //! * **Product**: `i32` sums of `u8 × i8`, then
@@ -21,7 +22,7 @@ use candle_nn::Linear;
 use rayon::prelude::*;
 
 use crate::fast_math;
-use crate::kernels::{self, Int8Kernel, Int8Product, ProductLibrary, SharedMut};
+use crate::kernels::{self, Int8Kernel, Int8Product, ProductLibrary, SharedMut, WeightBits};
 use crate::rows::map_rows;
 use crate::HiddenAct;
 
@@ -31,8 +32,6 @@ const NR: usize = 16;
 const MR: usize = 4;
 /// Inputs per packed group (one `i32` broadcast of activations).
 const KG: usize = 4;
-/// Largest weight magnitude (7 bits).
-const WEIGHT_MAX: f32 = 63.0;
 /// Rows handed to one worker at a time.
 const ROWS_PER_TASK: usize = 16 * MR;
 
@@ -64,20 +63,25 @@ enum Weights {
 impl QuantizedLinear {
     /// Quantizes a linear layer's weights (`[out, in]`) and keeps its bias;
     /// `activation` is applied to its output. The products run on the int8
-    /// kernel chosen for this CPU ([`crate::kernels`]).
+    /// kernel chosen for this CPU ([`crate::kernels`]), with weights as wide
+    /// as it multiplies exactly.
     pub fn from_linear(
         linear: &Linear,
         activation: Option<HiddenAct>,
     ) -> candle_core::Result<Self> {
-        Self::with_kernel(linear, activation, kernels::selected().int8)
+        let chosen = kernels::selected();
+        Self::with_kernel(linear, activation, chosen.int8, chosen.int8_weights)
     }
 
-    /// As [`QuantizedLinear::from_linear`], on the given kernel.
+    /// As [`QuantizedLinear::from_linear`], on the given kernel with weights
+    /// of the given width.
     pub(crate) fn with_kernel(
         linear: &Linear,
         activation: Option<HiddenAct>,
         kernel: Int8Kernel,
+        bits: WeightBits,
     ) -> candle_core::Result<Self> {
+        let weight_max = bits.max();
         let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
         let (out_features, in_features) = weight.dims2()?;
         let rows = weight.to_vec2::<f32>()?;
@@ -90,9 +94,9 @@ impl QuantizedLinear {
         let mut col_sums = Vec::with_capacity(out_features);
         for (row, dst) in rows.iter().zip(quantized.chunks_exact_mut(in_features)) {
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let scale = if max > 0.0 { max / WEIGHT_MAX } else { 1.0 };
+            let scale = if max > 0.0 { max / weight_max } else { 1.0 };
             for (d, &w) in dst.iter_mut().zip(row) {
-                *d = (w / scale).round().clamp(-WEIGHT_MAX, WEIGHT_MAX) as i8;
+                *d = (w / scale).round().clamp(-weight_max, weight_max) as i8;
             }
             scales.push(scale);
             col_sums.push(dst.iter().map(|&q| q as i32).sum());
@@ -101,8 +105,9 @@ impl QuantizedLinear {
             Int8Kernel::Portable => {
                 Weights::Packed(pack(&quantized, in_features), Kernel::Portable)
             }
+            // Eight-bit weights would saturate `vpmaddubsw`'s pair sums.
             #[cfg(target_arch = "x86_64")]
-            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") => {
+            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") && bits == WeightBits::Seven => {
                 Weights::Packed(pack(&quantized, in_features), Kernel::Avx2)
             }
             Int8Kernel::Avx2 => Weights::Packed(pack(&quantized, in_features), Kernel::Portable),
@@ -240,11 +245,13 @@ impl QuantizedLinear {
             &self.bias[cols],
         );
         // Plain zipped slices, so the loop vectorizes.
-        for ((((d, &sum), &col_sum), &scale), &b) in
-            dst.iter_mut().zip(acc).zip(sums).zip(scales).zip(bias)
-        {
-            *d = (sum - row_zero * col_sum) as f32 * (row_scale * scale) + b;
-        }
+        fast_math::vectorized(|| {
+            for ((((d, &sum), &col_sum), &scale), &b) in
+                dst.iter_mut().zip(acc).zip(sums).zip(scales).zip(bias)
+            {
+                *d = (sum - row_zero * col_sum) as f32 * (row_scale * scale) + b;
+            }
+        })
     }
 }
 
@@ -280,9 +287,14 @@ impl CustomOp1 for QuantizedLinear {
 
 /// Quantizes one row to `u8` with the row's own scale and zero point.
 fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
-    let (lo, hi) = row
-        .iter()
-        .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    fast_math::vectorized(|| quantize_row_inline(row, dst))
+}
+
+/// [`quantize_row`]'s body, inlined into its AVX2 copy.
+#[inline(always)]
+fn quantize_row_inline(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
+    let (lo, hi) = fast_math::min_max(row);
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let range = hi - lo;
     let scale = if range > 0.0 && range.is_finite() {
         range / 255.0
@@ -293,8 +305,9 @@ fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
     let inv = 1.0 / scale;
     for (d, &v) in dst.iter_mut().zip(row) {
         // Rounds half up like `round` does for these non-negative values,
-        // without a call to libm's `roundf` per value.
-        *d = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as u8;
+        // without a call to libm's `roundf` per value; through `i32`, whose
+        // conversion vectorizes (the value is in [0.5, 255.5]).
+        *d = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as i32 as u8;
     }
     (scale, zero as i32)
 }
@@ -388,8 +401,8 @@ mod tests {
     }
 
     /// norsk's kernels this CPU runs and every kernel library this machine
-    /// can open.
-    fn every_int8_kernel() -> Vec<Int8Kernel> {
+    /// can open, each with the weight width it would be given here.
+    fn every_int8_kernel() -> Vec<(Int8Kernel, WeightBits)> {
         let mut all = vec![Int8Kernel::Portable];
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
@@ -402,7 +415,9 @@ mod tests {
                 .filter(|lib| lib.exact_int8(isa))
                 .map(Int8Kernel::Library),
         );
-        all
+        all.into_iter()
+            .map(|kernel| (kernel, WeightBits::for_kernel(kernel, isa)))
+            .collect()
     }
 
     #[test]
@@ -413,43 +428,60 @@ mod tests {
             let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
                 .unwrap();
             let want = layer.forward(&x).unwrap();
-            let got = QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Portable)
-                .unwrap()
-                .forward(&x)
-                .unwrap();
-            // Every kernel gives the same integers, hence the same outputs
-            // to the last bit.
-            for kernel in every_int8_kernel() {
-                let other = QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), kernel)
+            let portable = |act, bits| {
+                QuantizedLinear::with_kernel(&layer, act, Int8Kernel::Portable, bits)
                     .unwrap()
                     .forward(&x)
-                    .unwrap();
-                let reference = QuantizedLinear::with_kernel(
-                    &layer,
-                    Some(HiddenAct::Gelu),
-                    Int8Kernel::Portable,
-                )
-                .unwrap()
-                .forward(&x)
-                .unwrap();
-                let diff = test_util::max_abs_diff(&other, &reference);
-                assert_eq!(diff, 0.0, "{} m={m} k={k} n={n}", kernel.name());
+                    .unwrap()
+            };
+            // Every kernel gives the integers the portable kernel gives at
+            // the same weight width, hence the same outputs to the last bit.
+            for (kernel, bits) in every_int8_kernel() {
+                let other =
+                    QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), kernel, bits)
+                        .unwrap()
+                        .forward(&x)
+                        .unwrap();
+                let diff = test_util::max_abs_diff(&other, &portable(Some(HiddenAct::Gelu), bits));
+                assert_eq!(diff, 0.0, "{} {bits:?} m={m} k={k} n={n}", kernel.name());
             }
-            let err = test_util::max_abs_diff(&got, &want);
+            let seven = test_util::max_abs_diff(&portable(None, WeightBits::Seven), &want);
+            let eight = test_util::max_abs_diff(&portable(None, WeightBits::Eight), &want);
             // Inputs in [-1, 1]: each of k terms is off by at most about
-            // (1/127 + 1/63) / 2, and the errors mostly cancel.
+            // (1/127 + 1/63) / 2 with 7-bit weights, and the errors mostly
+            // cancel; 8-bit weights halve the weights' share.
             let bound = 0.02 * k as f32;
-            assert!(err < bound, "m={m} k={k} n={n}: max error {err} ≥ {bound}");
-            assert!(err > 0.0, "quantization should not be exact");
+            assert!(
+                seven < bound,
+                "m={m} k={k} n={n}: max error {seven} ≥ {bound}"
+            );
+            assert!(seven > 0.0, "quantization should not be exact");
+            assert!(
+                eight < seven,
+                "m={m} k={k} n={n}: 8-bit weights ({eight}) no closer than 7-bit ({seven})"
+            );
+            let chosen = kernels::selected().int8_weights;
             let activated = QuantizedLinear::from_linear(&layer, Some(HiddenAct::Relu))
                 .unwrap()
                 .forward(&x)
                 .unwrap();
             assert_eq!(
-                test_util::max_abs_diff(&activated, &got.relu().unwrap()),
+                test_util::max_abs_diff(&activated, &portable(None, chosen).relu().unwrap()),
                 0.0
             );
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn eight_bit_weights_never_run_on_the_saturating_avx2_kernel() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let layer = linear(16, 8);
+        let q = QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Avx2, WeightBits::Eight)
+            .unwrap();
+        assert!(matches!(q.weights, Weights::Packed(_, Kernel::Portable)));
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -170,11 +170,11 @@ impl ProductLibrary for Mkl {
         (self.sgemm)(
             ROW_MAJOR,
             NO_TRANS,
-            NO_TRANS,
+            if p.b_transposed { TRANS } else { NO_TRANS },
             p.m as Int,
             p.n as Int,
             p.k as Int,
-            1.0,
+            p.alpha,
             p.a,
             p.lda as Int,
             p.b,
@@ -209,8 +209,11 @@ impl ProductLibrary for Mkl {
         );
     }
 
+    /// Only on Intel CPUs from AVX512-VNNI up: below VNNI its pair sums
+    /// saturate, and on an AMD EPYC with AVX512-VNNI (Zen 4) it still ran a
+    /// saturating kernel (wrong integers with 8-bit weights at 1 × 5 × 3).
     fn exact_int8(&self, isa: Isa) -> bool {
-        isa >= Isa::Avx512Vnni
+        isa >= Isa::Avx512Vnni && super::CpuFeatures::detect().vendor == super::Vendor::Intel
     }
 
     fn has_bf16(&self) -> bool {

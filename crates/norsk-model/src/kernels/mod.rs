@@ -11,14 +11,17 @@
 //! The libraries are opened with `dlopen`, never linked, so one binary runs
 //! on every x86-64 CPU with or without them. Each library call computes one
 //! block of output columns on one thread; the blocks run on rayon's threads
-//! like the rest of the pass, so no second thread pool competes with it.
+//! like the rest of the pass, so no second thread pool competes with it; the
+//! attention's per-head products run on the same f32 kernel.
 //! oneMKL is chosen on Intel CPUs only: on an AMD EPYC (Zen 3) its products
-//! ran at a third of oneDNN's. Every int8 path gives the same integers (the
-//! weights have 7 bits, so norsk's AVX2 kernel and oneDNN never saturate),
-//! so they give the same outputs to the last bit. Below AVX512-VNNI the
-//! libraries' int8 products are not used: oneMKL's saturates its 16-bit pair
-//! sums, and oneDNN's ran slower than norsk's AVX2 kernel in the whole pass
-//! on an AMD EPYC (Zen 3).
+//! ran at a third of oneDNN's, and on an AMD EPYC with AVX512-VNNI (Zen 4)
+//! its int8 product still saturated. Every int8 path gives the integers the
+//! portable kernel gives at the same weight width ([`WeightBits`]): 8 bits
+//! from AVX512-VNNI up, where the feed-forward output runs in int8 too, 7
+//! below, where norsk's AVX2 kernel and the libraries add pairs in `i16`.
+//! Below AVX512-VNNI the libraries' int8 products are not used: oneMKL's
+//! saturates its 16-bit pair sums, and oneDNN's ran slower than norsk's AVX2
+//! kernel in the whole pass on an AMD EPYC (Zen 3).
 
 mod dynlib;
 mod isa;
@@ -34,17 +37,20 @@ use rayon::prelude::*;
 
 pub use isa::{CpuFeatures, Isa, Vendor};
 
-/// Operands of `c = a · b (+ c)`: `a` is `m × k`, `b` is `k × n`, `c` is
-/// `m × n`, all row-major with the given leading dimensions.
+/// Operands of `c = alpha · a · b (+ c)`: `a` is `m × k`, `b` is `k × n`
+/// (or, with `b_transposed`, `n × k` holding `bᵀ`), `c` is `m × n`, all
+/// row-major with the given leading dimensions.
 #[derive(Clone, Copy)]
 pub(crate) struct F32Product {
     pub m: usize,
     pub n: usize,
     pub k: usize,
+    pub alpha: f32,
     pub a: *const f32,
     pub lda: usize,
     pub b: *const f32,
     pub ldb: usize,
+    pub b_transposed: bool,
     pub c: *mut f32,
     pub ldc: usize,
     pub accumulate: bool,
@@ -148,6 +154,37 @@ impl Int8Kernel {
             Int8Kernel::Portable => "portable",
             Int8Kernel::Avx2 => "avx2",
             Int8Kernel::Library(lib) => lib.name(),
+        }
+    }
+}
+
+/// How many bits the int8 weights use: all of them where the product adds
+/// `u8 × i8` quads straight into `i32` (AVX512-VNNI's `vpdpbusd`, AMX), 7
+/// where it first adds pairs into saturating `i16` (AVX2's `vpmaddubsw`,
+/// and the libraries below VNNI), so that no sum saturates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightBits {
+    /// Weights in `[-63, 63]`.
+    Seven,
+    /// Weights in `[-127, 127]`.
+    Eight,
+}
+
+impl WeightBits {
+    /// The bits the int8 weights may use on this kernel at this level:
+    /// eight for a library from AVX512-VNNI up, else seven.
+    pub fn for_kernel(kernel: Int8Kernel, isa: Isa) -> Self {
+        match kernel {
+            Int8Kernel::Library(_) if isa >= Isa::Avx512Vnni => WeightBits::Eight,
+            _ => WeightBits::Seven,
+        }
+    }
+
+    /// The largest weight magnitude.
+    pub fn max(self) -> f32 {
+        match self {
+            WeightBits::Seven => 63.0,
+            WeightBits::Eight => 127.0,
         }
     }
 }
@@ -260,6 +297,9 @@ pub struct Kernels {
     pub f32: F32Kernel,
     /// The int8 products.
     pub int8: Int8Kernel,
+    /// How wide the int8 weights are on [`Kernels::int8`]; with eight bits
+    /// the feed-forward output layer runs in int8 too.
+    pub int8_weights: WeightBits,
     /// The bf16 products, where the CPU has bf16 hardware and a library
     /// offers them; `None` means `--precision bf16` runs the f32 products.
     pub(crate) bf16: Option<&'static dyn ProductLibrary>,
@@ -380,12 +420,22 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         }
         Some(lib) => {
             reasons.push(format!(
-                "int8 products: norsk's own at {isa} (below AVX512-VNNI oneMKL's saturate and oneDNN's ran slower than norsk's AVX2 kernel)"
+                "int8 products: norsk's own at {isa} (oneMKL's saturate below AVX512-VNNI and on CPUs not Intel's; below VNNI oneDNN's ran slower than norsk's AVX2 kernel)"
             ));
             (F32Kernel::Library(lib), own_int8)
         }
         None => (F32Kernel::GemmCrate, own_int8),
     };
+    let int8_weights = WeightBits::for_kernel(int8, isa);
+    reasons.push(match int8_weights {
+        WeightBits::Eight => format!(
+            "int8 weights: 8 bits, every linear layer ({isa}: the products add u8 × i8 quads into i32 exactly)"
+        ),
+        WeightBits::Seven => format!(
+            "int8 weights: 7 bits, the feed-forward output in f32 ({} products add pairs in saturating i16)",
+            int8.name()
+        ),
+    });
     let bf16 = library.filter(|lib| lib.has_bf16() && isa.has_bf16());
     reasons.push(match bf16 {
         Some(lib) => format!("bf16 products: {} (the CPU has bf16 hardware: {isa})", lib.name()),
@@ -399,6 +449,7 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         isa,
         f32,
         int8,
+        int8_weights,
         bf16,
         reasons,
     })
@@ -435,7 +486,15 @@ impl fmt::Display for Kernels {
         )?;
         writeln!(f, "kernels at: {}", self.isa)?;
         writeln!(f, "f32 products: {}", self.f32.name())?;
-        writeln!(f, "int8 products: {}", self.int8.name())?;
+        writeln!(
+            f,
+            "int8 products: {} ({}-bit weights)",
+            self.int8.name(),
+            match self.int8_weights {
+                WeightBits::Seven => 7,
+                WeightBits::Eight => 8,
+            }
+        )?;
         writeln!(
             f,
             "bf16 products: {}",
@@ -559,10 +618,12 @@ mod tests {
     }
 
     #[test]
-    fn no_library_int8_below_vnni() {
-        let isa = CpuFeatures::detect().isa;
+    fn no_mkl_int8_below_vnni_or_off_intel() {
+        let cpu = CpuFeatures::detect();
         let dirs = [PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/kernel-libs")];
-        if isa >= Isa::Avx512Vnni || mkl(&dirs, isa).is_err() {
+        if (cpu.isa >= Isa::Avx512Vnni && cpu.vendor == Vendor::Intel)
+            || mkl(&dirs, cpu.isa).is_err()
+        {
             return; // nothing to check on this machine
         }
         let kernels = choose(&KernelOptions {
@@ -573,6 +634,7 @@ mod tests {
         .unwrap();
         assert_eq!(kernels.f32.name(), "mkl");
         assert_ne!(kernels.int8.name(), "mkl");
-        assert!(kernels.to_string().contains("below AVX512-VNNI"));
+        assert_eq!(kernels.int8_weights, WeightBits::Seven);
+        assert!(kernels.to_string().contains("saturate below AVX512-VNNI"));
     }
 }

@@ -128,11 +128,11 @@ impl ProductLibrary for OneDnn {
         self.single_threaded();
         let status = (self.sgemm)(
             b'N' as c_char,
-            b'N' as c_char,
+            if p.b_transposed { b'T' } else { b'N' } as c_char,
             p.m as Dim,
             p.n as Dim,
             p.k as Dim,
-            1.0,
+            p.alpha,
             p.a,
             p.lda as Dim,
             p.b,
