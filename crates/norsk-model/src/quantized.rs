@@ -13,9 +13,9 @@
 //!   `y = s_row · s_col · (Σ q_a q_w − z_row · Σ q_w) + bias` in f32.
 //!
 //! The weights are packed once into panels of [`NR`] output columns × 4
-//! inputs, the layout the AVX2 kernel reads with one load per 8 columns; a
-//! portable kernel over the same layout gives the same integers where AVX2 is
-//! missing.
+//! inputs, the layout the AVX2 kernel reads with one load per 8 columns and
+//! the AVX512-VNNI kernel with one load per 16; a portable kernel over the
+//! same layout gives the same integers where neither runs.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use candle_nn::Linear;
@@ -110,7 +110,13 @@ impl QuantizedLinear {
             Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") && bits == WeightBits::Seven => {
                 Weights::Packed(pack(&quantized, in_features), Kernel::Avx2)
             }
-            Int8Kernel::Avx2 => Weights::Packed(pack(&quantized, in_features), Kernel::Portable),
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx512Vnni if is_x86_feature_detected!("avx512vnni") => {
+                Weights::Packed(pack(&quantized, in_features), Kernel::Avx512Vnni)
+            }
+            Int8Kernel::Avx2 | Int8Kernel::Avx512Vnni => {
+                Weights::Packed(pack(&quantized, in_features), Kernel::Portable)
+            }
             Int8Kernel::Library(library) => Weights::Rows(quantized, library),
         };
         Ok(Self {
@@ -318,6 +324,8 @@ enum Kernel {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512Vnni,
 }
 
 impl Kernel {
@@ -330,6 +338,9 @@ impl Kernel {
             // Safety: AVX2 was detected and the slices are long enough.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe { avx2(a, panel, groups) },
+            // Safety: AVX512-VNNI was detected and the slices are long enough.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512Vnni => unsafe { avx512_vnni(a, panel, groups) },
         }
     }
 }
@@ -383,6 +394,32 @@ unsafe fn avx2(a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
     out
 }
 
+/// One `vpdpbusd` per row and group: the 16 columns × 4 inputs of a group
+/// are one 64-byte register, multiplied with the row's 4 inputs broadcast
+/// and added as quads straight into `i32` (no `i16` step that could
+/// saturate, so weights may have 8 bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn avx512_vnni(a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {
+    use std::arch::x86_64::*;
+    let kp = groups * KG;
+    let mut acc = [_mm512_setzero_si512(); MR];
+    let a = a.as_ptr();
+    let w = panel.as_ptr();
+    for g in 0..groups {
+        let weights = _mm512_loadu_si512(w.add(g * NR * KG) as *const _);
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let x = (a.add(r * kp + g * KG) as *const i32).read_unaligned();
+            *acc_row = _mm512_dpbusd_epi32(*acc_row, _mm512_set1_epi32(x), weights);
+        }
+    }
+    let mut out = [[0i32; NR]; MR];
+    for (dst, src) in out.iter_mut().zip(&acc) {
+        _mm512_storeu_si512(dst.as_mut_ptr() as *mut _, *src);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,6 +444,10 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
             all.push(Int8Kernel::Avx2);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx512vnni") {
+            all.push(Int8Kernel::Avx512Vnni);
         }
         let isa = kernels::CpuFeatures::detect().isa;
         all.extend(
@@ -482,6 +523,29 @@ mod tests {
         let q = QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Avx2, WeightBits::Eight)
             .unwrap();
         assert!(matches!(q.weights, Weights::Packed(_, Kernel::Portable)));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vnni_kernel_gives_the_portable_integers_with_8_bit_weights() {
+        if !is_x86_feature_detected!("avx512vnni") {
+            return;
+        }
+        let groups = 9;
+        let a: Vec<u8> = (0..MR * groups * KG)
+            .map(|i| (i * 37 % 256) as u8)
+            .collect();
+        let w: Vec<i8> = (0..groups * NR * KG)
+            .map(|i| ((i * 53 % 255) as i32 - 127) as i8)
+            .collect();
+        let extreme_a = vec![255u8; a.len()];
+        let extreme_w = vec![-127i8; w.len()];
+        for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
+            assert_eq!(
+                Kernel::Avx512Vnni.run(a, w, groups),
+                Kernel::Portable.run(a, w, groups)
+            );
+        }
     }
 
     #[cfg(target_arch = "x86_64")]

