@@ -525,49 +525,41 @@ mod tests {
         assert!(matches!(q.weights, Weights::Packed(_, Kernel::Portable)));
     }
 
+    /// Asserts that `kernel` gives the portable kernel's integers for
+    /// weights up to `bits`, extreme ones included.
     #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn vnni_kernel_gives_the_portable_integers_with_8_bit_weights() {
-        if !is_x86_feature_detected!("avx512vnni") {
-            return;
-        }
-        let groups = 9;
+    fn gives_the_portable_integers(kernel: Kernel, bits: WeightBits) {
+        let (groups, max) = (9, bits.max() as i32);
         let a: Vec<u8> = (0..MR * groups * KG)
             .map(|i| (i * 37 % 256) as u8)
             .collect();
         let w: Vec<i8> = (0..groups * NR * KG)
-            .map(|i| ((i * 53 % 255) as i32 - 127) as i8)
+            .map(|i| ((i * 53) as i32 % (2 * max + 1) - max) as i8)
             .collect();
         let extreme_a = vec![255u8; a.len()];
-        let extreme_w = vec![-127i8; w.len()];
+        let extreme_w = vec![-max as i8; w.len()];
         for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
             assert_eq!(
-                Kernel::Avx512Vnni.run(a, w, groups),
-                Kernel::Portable.run(a, w, groups)
+                kernel.run(a, w, groups),
+                Kernel::Portable.run(a, w, groups),
+                "{kernel:?} {bits:?}"
             );
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx2_kernel_gives_the_portable_integers() {
-        if !is_x86_feature_detected!("avx2") {
-            return;
+    fn vnni_kernel_gives_the_portable_integers_with_8_bit_weights() {
+        if is_x86_feature_detected!("avx512vnni") {
+            gives_the_portable_integers(Kernel::Avx512Vnni, WeightBits::Eight);
         }
-        let groups = 9;
-        let a: Vec<u8> = (0..MR * groups * KG)
-            .map(|i| (i * 37 % 256) as u8)
-            .collect();
-        let w: Vec<i8> = (0..groups * NR * KG)
-            .map(|i| ((i * 53 % 127) as i32 - 63) as i8)
-            .collect();
-        let extreme_a = vec![255u8; a.len()];
-        let extreme_w = vec![-63i8; w.len()];
-        for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
-            assert_eq!(
-                Kernel::Avx2.run(a, w, groups),
-                Kernel::Portable.run(a, w, groups)
-            );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernel_gives_the_portable_integers_with_7_bit_weights() {
+        if is_x86_feature_detected!("avx2") {
+            gives_the_portable_integers(Kernel::Avx2, WeightBits::Seven);
         }
     }
 
