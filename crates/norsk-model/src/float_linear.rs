@@ -59,7 +59,7 @@ impl FloatLinear {
     ) -> candle_core::Result<Self> {
         let mut layer = Self::from_linear(linear, activation)?;
         if let Some(library) = kernels::selected().bf16 {
-            layer.weight = layer.weight.to_bf16(library);
+            layer.weight = layer.weight.into_bf16(library);
         }
         Ok(layer)
     }
@@ -177,7 +177,7 @@ impl FloatLinear {
 }
 
 impl Weight {
-    fn to_bf16(self, library: &'static dyn ProductLibrary) -> Self {
+    fn into_bf16(self, library: &'static dyn ProductLibrary) -> Self {
         match self {
             Weight::F32(w, _) => Weight::Bf16(
                 w.iter()
@@ -271,7 +271,7 @@ mod tests {
                     .filter(|l| l.has_bf16())
                 {
                     let mut bf16 = FloatLinear::from_linear(&layer, act).unwrap();
-                    bf16.weight = bf16.weight.to_bf16(library);
+                    bf16.weight = bf16.weight.into_bf16(library);
                     let got = bf16.forward(&x).unwrap();
                     // bf16 keeps 8 bits of each input: relative error about
                     // 2⁻⁸ per term, for k terms of size up to 4.

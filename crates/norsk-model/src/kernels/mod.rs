@@ -27,6 +27,7 @@ mod dynlib;
 mod isa;
 mod mkl;
 mod onednn;
+mod onednn_matmul;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -107,6 +108,10 @@ pub(crate) trait ProductLibrary: Send + Sync {
     /// Whether [`ProductLibrary::bf16gemm`] exists.
     fn has_bf16(&self) -> bool {
         false
+    }
+    /// Why there is no bf16 product, where the library can say.
+    fn bf16_unavailable(&self) -> Option<&str> {
+        None
     }
     /// # Safety
     /// As [`ProductLibrary::sgemm`]; only called when `has_bf16`.
@@ -449,7 +454,12 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         None if !isa.has_bf16() => {
             format!("bf16 products: none, --precision bf16 runs the f32 products ({isa} has no bf16 hardware)")
         }
-        None => "bf16 products: none, --precision bf16 runs the f32 products (oneMKL not found)".into(),
+        None => format!(
+            "bf16 products: none, --precision bf16 runs the f32 products ({})",
+            library
+                .and_then(|lib| lib.bf16_unavailable().map(|why| format!("{}: {why}", lib.name())))
+                .unwrap_or_else(|| "no kernel library with a bf16 product".into())
+        ),
     });
     Ok(Kernels {
         cpu,

@@ -1,12 +1,15 @@
-//! oneDNN's BLAS-like products (`dnnl_sgemm`, `dnnl_gemm_u8s8s32`), opened
-//! at run time from `libdnnl.so` (Debian's `libdnnl2` or `libdnnl3`, or any
-//! oneDNN build on the library path). oneDNN chooses its own JIT kernels
-//! from the CPU's features (AVX2, AVX-512, VNNI) whatever its maker.
+//! oneDNN's BLAS-like products (`dnnl_sgemm`, `dnnl_gemm_u8s8s32`) and, on
+//! CPUs with bf16 hardware, its bf16 matmul ([`Bf16Matmul`], oneDNN 2 only),
+//! opened at run time from `libdnnl.so` (Debian's `libdnnl2` or `libdnnl3`,
+//! or any oneDNN build on the library path). oneDNN chooses its own JIT
+//! kernels from the CPU's features (AVX2, AVX-512, VNNI, AVX512-BF16, AMX)
+//! whatever its maker.
 
 use std::ffi::c_char;
 use std::path::PathBuf;
 
 use super::dynlib::SharedLibrary;
+use super::onednn_matmul::Bf16Matmul;
 use super::{Isa, ProductLibrary};
 
 type Dim = i64;
@@ -60,6 +63,8 @@ pub(crate) struct OneDnn {
     sgemm: Sgemm,
     gemm_u8s8s32: GemmU8S8S32,
     omp_set_num_threads: Option<OmpSetNumThreads>,
+    /// The bf16 products, or why there are none.
+    bf16: Result<Bf16Matmul, String>,
     description: String,
 }
 
@@ -84,17 +89,32 @@ impl OneDnn {
             // Fails only if oneDNN already dispatched, which it has not.
             set_max_cpu_isa(limit);
             let v = &*version();
+            let bf16 = if !isa.has_bf16() {
+                Err(format!("{isa} has no bf16 hardware"))
+            } else if v.major == 2 {
+                Bf16Matmul::load(&lib)
+            } else {
+                Err(format!(
+                    "its matmul is called through oneDNN 2's C API, this is oneDNN {}",
+                    v.major
+                ))
+            };
             let description = format!(
-                "oneDNN {}.{}.{} ({})",
+                "oneDNN {}.{}.{} ({}{})",
                 v.major,
                 v.minor,
                 v.patch,
-                lib.path.display()
+                lib.path.display(),
+                match &bf16 {
+                    Ok(matmul) => format!("; bf16 matmul: {}", matmul.implementation),
+                    Err(_) => String::new(),
+                }
             );
             let one_dnn = Self {
                 sgemm: lib.function("dnnl_sgemm")?,
                 gemm_u8s8s32: lib.function("dnnl_gemm_u8s8s32")?,
                 omp_set_num_threads: lib.function("omp_set_num_threads").ok(),
+                bf16,
                 description,
             };
             std::mem::forget(lib);
@@ -142,6 +162,22 @@ impl ProductLibrary for OneDnn {
             p.ldc as Dim,
         );
         assert_eq!(status, 0, "dnnl_sgemm rejected its arguments");
+    }
+
+    fn has_bf16(&self) -> bool {
+        self.bf16.is_ok()
+    }
+
+    fn bf16_unavailable(&self) -> Option<&str> {
+        self.bf16.as_ref().err().map(String::as_str)
+    }
+
+    unsafe fn bf16gemm(&self, p: super::Bf16Product) {
+        self.single_threaded();
+        self.bf16
+            .as_ref()
+            .expect("only called when has_bf16")
+            .run(p);
     }
 
     unsafe fn igemm(&self, p: super::Int8Product) {
