@@ -13,7 +13,7 @@ pub enum Precision {
     F32,
     /// The linear layers' products in bfloat16 with f32 accumulation, the
     /// weights converted once at load, everything else in f32, where the CPU
-    /// has bf16 products (AVX512-BF16 or AMX with oneMKL); elsewhere the f32
+    /// has bf16 products (AVX512-BF16 or AMX, with oneMKL or oneDNN); elsewhere the f32
     /// products (see [`crate::kernels::Kernels::bf16`]).
     Bf16,
     /// f32 activations with most of the encoder's linear layers in int8:
