@@ -224,8 +224,7 @@ impl BenchModel {
 
 /// This CPU's peak fp32 rate for `threads` cores, in GFLOP/s, and how it was
 /// worked out: cores × clock (the highest `cpu MHz` in `/proc/cpuinfo`) ×
-/// FLOPs per cycle (2 FMA units × 16 lanes × 2 with AVX-512, 2 × 8 × 2 with
-/// AVX2, else 8).
+/// FLOPs per cycle ([`fp32_flops_per_cycle`]).
 pub fn fp32_peak_gflops(threads: usize) -> (f64, String) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let mhz = info
@@ -233,17 +232,17 @@ pub fn fp32_peak_gflops(threads: usize) -> (f64, String) {
         .filter(|l| l.starts_with("cpu MHz"))
         .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
         .fold(0.0, f64::max);
-    let flags = info
-        .lines()
-        .find(|l| l.starts_with("flags"))
-        .unwrap_or_default();
-    let per_cycle = if flags.contains("avx512f") {
-        64.0
-    } else if flags.contains("avx2") {
-        32.0
-    } else {
-        8.0
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+            .and_then(|l| l.split_once(':'))
+            .map_or("", |(_, v)| v.trim())
     };
+    let per_cycle = fp32_flops_per_cycle(
+        field("vendor_id"),
+        field("cpu family").parse().unwrap_or(0),
+        field("flags"),
+    );
     let peak = threads as f64 * mhz / 1e3 * per_cycle;
     (
         peak,
@@ -252,6 +251,21 @@ pub fn fp32_peak_gflops(threads: usize) -> (f64, String) {
             mhz / 1e3
         ),
     )
+}
+
+/// fp32 FLOPs per cycle and core: 2 FMA units × 16 lanes × 2 with AVX-512,
+/// 2 × 8 × 2 with AVX2 (and on AMD's Zen 3 and Zen 4, CPU family 25, whose
+/// AVX-512 runs each 512-bit FMA as two 256-bit halves), else 8.
+pub fn fp32_flops_per_cycle(vendor: &str, family: u32, flags: &str) -> f64 {
+    let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+    let half_width_avx512 = vendor == "AuthenticAMD" && family < 26;
+    if has("avx512f") && !half_width_avx512 {
+        64.0
+    } else if has("avx2") {
+        32.0
+    } else {
+        8.0
+    }
 }
 
 /// Peak resident memory of this process so far, in MB (`VmHWM`).
@@ -264,4 +278,22 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_per_cycle_count_zen_4s_avx_512_at_half_width() {
+        let avx512 = "fma avx2 avx512f avx512bw";
+        assert_eq!(fp32_flops_per_cycle("AuthenticAMD", 25, avx512), 32.0);
+        assert_eq!(fp32_flops_per_cycle("AuthenticAMD", 26, avx512), 64.0);
+        assert_eq!(fp32_flops_per_cycle("GenuineIntel", 6, avx512), 64.0);
+        assert_eq!(fp32_flops_per_cycle("AuthenticAMD", 25, "fma avx2"), 32.0);
+        assert_eq!(
+            fp32_flops_per_cycle("GenuineIntel", 6, "sse2 avx512fx"),
+            8.0
+        );
+    }
 }
