@@ -2,7 +2,8 @@
 # Sets up what norsk's fastest products need, from package registries only:
 #
 #   * oneDNN (Debian's libdnnl2), opened at run time for the f32 and int8
-#     products on every x86-64 CPU with AVX2; installed with apt-get when this
+#     products on every x86-64 CPU with AVX2, and the bf16 products on CPUs
+#     with AVX512-BF16 or AMX; installed with apt-get when this
 #     runs as root on Debian/Ubuntu, else a note says how.
 #   * oneMKL (the PyPI wheel `mkl`, licence ISSL), opened at run time on Intel
 #     CPUs with AVX-512 (its AVX-512, VNNI, AVX512-BF16 and AMX products); the
