@@ -8,9 +8,10 @@
 //! (sequence, head) is one task on rayon's threads, where the linear layers
 //! and layer norms run too: it reads its query, key and value in place from
 //! the `[batch, seq, 3 × hidden]` projection (strided products on the f32
-//! kernel chosen for this CPU, [`crate::kernels`]), scales inside the product, adds the mask and takes the softmax in
-//! one scratch buffer, and writes its context straight into its columns of
-//! the `[batch, seq, hidden]` output.
+//! kernel chosen for this CPU, [`crate::kernels`]), scales inside the
+//! product, adds the mask and takes the softmax in one scratch buffer, and
+//! writes its context straight into its columns of the `[batch, seq,
+//! hidden]` output.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
@@ -18,7 +19,6 @@ use rayon::prelude::*;
 
 use crate::fast_math;
 use crate::kernels::{self, F32Kernel, F32Product};
-use crate::product::{multiply, Strided};
 
 /// Self-attention over a fused query/key/value projection.
 pub struct FusedAttention {
@@ -40,36 +40,6 @@ impl FusedAttention {
             heads,
             head_dim,
             kernel,
-        }
-    }
-
-    /// One product of a head, on this thread.
-    ///
-    /// # Safety
-    /// As [`crate::kernels::ProductLibrary::sgemm`].
-    unsafe fn product(&self, p: F32Product) {
-        match self.kernel {
-            F32Kernel::Library(library) => library.sgemm(p),
-            F32Kernel::GemmCrate => {
-                let rhs = if p.b_transposed {
-                    Strided {
-                        ptr: p.b,
-                        row: 1,
-                        col: p.ldb as isize,
-                    }
-                } else {
-                    Strided::rows(p.b, p.ldb)
-                };
-                multiply(
-                    (p.m, p.n, p.k),
-                    Strided::rows(p.c, p.ldc),
-                    p.accumulate,
-                    Strided::rows(p.a, p.lda),
-                    rhs,
-                    p.alpha,
-                    gemm::Parallelism::None,
-                );
-            }
         }
     }
 
@@ -96,7 +66,7 @@ impl FusedAttention {
         // of which this head owns columns head·d .. (head+1)·d.
         unsafe {
             // scores = Q Kᵀ / √d, Kᵀ read from K's rows.
-            self.product(F32Product {
+            self.kernel.multiply(F32Product {
                 m: t,
                 n: t,
                 k: d,
@@ -115,7 +85,7 @@ impl FusedAttention {
             softmax_masked(probs, mask);
         }
         unsafe {
-            self.product(F32Product {
+            self.kernel.multiply(F32Product {
                 m: t,
                 n: d,
                 k: t,

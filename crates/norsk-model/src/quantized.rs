@@ -102,22 +102,8 @@ impl QuantizedLinear {
             col_sums.push(dst.iter().map(|&q| q as i32).sum());
         }
         let weights = match kernel {
-            Int8Kernel::Portable => {
-                Weights::Packed(pack(&quantized, in_features), Kernel::Portable)
-            }
-            // Eight-bit weights would saturate `vpmaddubsw`'s pair sums.
-            #[cfg(target_arch = "x86_64")]
-            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") && bits == WeightBits::Seven => {
-                Weights::Packed(pack(&quantized, in_features), Kernel::Avx2)
-            }
-            #[cfg(target_arch = "x86_64")]
-            Int8Kernel::Avx512Vnni if is_x86_feature_detected!("avx512vnni") => {
-                Weights::Packed(pack(&quantized, in_features), Kernel::Avx512Vnni)
-            }
-            Int8Kernel::Avx2 | Int8Kernel::Avx512Vnni => {
-                Weights::Packed(pack(&quantized, in_features), Kernel::Portable)
-            }
             Int8Kernel::Library(library) => Weights::Rows(quantized, library),
+            own => Weights::Packed(pack(&quantized, in_features), Kernel::of(own, bits)),
         };
         Ok(Self {
             weights,
@@ -329,6 +315,22 @@ enum Kernel {
 }
 
 impl Kernel {
+    /// The kernel that runs `own` with weights of `bits` on this CPU: the
+    /// portable one where the CPU lacks its instructions, and for 8-bit
+    /// weights in place of the AVX2 one (they would saturate `vpmaddubsw`'s
+    /// pair sums).
+    fn of(own: Int8Kernel, bits: WeightBits) -> Self {
+        match own {
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") && bits == WeightBits::Seven => {
+                Kernel::Avx2
+            }
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::Avx512Vnni if is_x86_feature_detected!("avx512vnni") => Kernel::Avx512Vnni,
+            _ => Kernel::Portable,
+        }
+    }
+
     /// `Σ_k a[r][k] · w[c][k]` for the [`MR`] rows of `a` (stride
     /// `groups · KG`) and the [`NR`] columns of one packed panel.
     fn run(self, a: &[u8], panel: &[i8], groups: usize) -> [[i32; NR]; MR] {

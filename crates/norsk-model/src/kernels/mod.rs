@@ -36,6 +36,8 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::product::Strided;
+
 pub use isa::{CpuFeatures, Isa, Vendor};
 
 /// Operands of `c = alpha · a · b (+ c)`: `a` is `m × k`, `b` is `k × n`
@@ -152,6 +154,36 @@ impl F32Kernel {
             F32Kernel::Library(lib) => lib.name(),
         }
     }
+
+    /// One product on this thread.
+    ///
+    /// # Safety
+    /// As [`ProductLibrary::sgemm`].
+    pub(crate) unsafe fn multiply(self, p: F32Product) {
+        match self {
+            F32Kernel::Library(library) => library.sgemm(p),
+            F32Kernel::GemmCrate => {
+                let b = if p.b_transposed {
+                    Strided {
+                        ptr: p.b,
+                        row: 1,
+                        col: p.ldb as isize,
+                    }
+                } else {
+                    Strided::rows(p.b, p.ldb)
+                };
+                crate::product::multiply(
+                    (p.m, p.n, p.k),
+                    Strided::rows(p.c, p.ldc),
+                    p.accumulate,
+                    Strided::rows(p.a, p.lda),
+                    b,
+                    p.alpha,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+    }
 }
 
 impl Int8Kernel {
@@ -190,12 +222,17 @@ impl WeightBits {
         }
     }
 
+    /// How many bits.
+    pub fn bits(self) -> u32 {
+        match self {
+            WeightBits::Seven => 7,
+            WeightBits::Eight => 8,
+        }
+    }
+
     /// The largest weight magnitude.
     pub fn max(self) -> f32 {
-        match self {
-            WeightBits::Seven => 63.0,
-            WeightBits::Eight => 127.0,
-        }
+        ((1 << (self.bits() - 1)) - 1) as f32
     }
 }
 
@@ -507,10 +544,7 @@ impl fmt::Display for Kernels {
             f,
             "int8 products: {} ({}-bit weights)",
             self.int8.name(),
-            match self.int8_weights {
-                WeightBits::Seven => 7,
-                WeightBits::Eight => 8,
-            }
+            self.int8_weights.bits()
         )?;
         writeln!(
             f,
