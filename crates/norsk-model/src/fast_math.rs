@@ -136,29 +136,56 @@ pub(crate) fn sum_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     lanes.iter().sum::<f32>() + rest
 }
 
-/// The smallest and the largest value (NaN ignored; `(0, 0)` when empty),
-/// in 8 running lanes so that it vectorizes.
-#[inline(always)]
+/// The smallest and the largest value (NaN ignored; `(0, 0)` when there is
+/// no other value), 8 lanes at a time with AVX2 where the kernels may use it:
+/// the compiler's own loop over `min`/`max` vectorizes badly (shuffles and
+/// blends per 8 values).
 pub(crate) fn min_max(values: &[f32]) -> (f32, f32) {
-    let first = values.first().copied().unwrap_or(0.0);
-    let (mut lo, mut hi) = ([first; 8], [first; 8]);
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::selected().isa >= crate::kernels::Isa::Avx2 {
+        // Safety: the CPU has AVX2.
+        return unsafe { min_max_avx2(values) };
+    }
+    finish_min_max(values.iter().fold(
+        (f32::INFINITY, f32::NEG_INFINITY),
+        |(lo, hi), &v| (lo.min(v), hi.max(v)),
+    ))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn min_max_avx2(values: &[f32]) -> (f32, f32) {
+    use std::arch::x86_64::*;
+    let (mut lo, mut hi) = (
+        _mm256_set1_ps(f32::INFINITY),
+        _mm256_set1_ps(f32::NEG_INFINITY),
+    );
     let chunks = values.chunks_exact(8);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(chunk) {
-            *l = if v < *l { v } else { *l };
-            *h = if v > *h { v } else { *h };
-        }
+        let v = _mm256_loadu_ps(chunk.as_ptr());
+        // `min`/`max` return their second operand, the running lane, for NaN.
+        lo = _mm256_min_ps(v, lo);
+        hi = _mm256_max_ps(v, hi);
     }
-    let (mut lo, mut hi) = lo
-        .iter()
-        .zip(&hi)
-        .fold((first, first), |(a, b), (&l, &h)| (a.min(l), b.max(h)));
-    for &v in rest {
-        lo = lo.min(v);
-        hi = hi.max(v);
+    let (mut los, mut his) = ([0f32; 8], [0f32; 8]);
+    _mm256_storeu_ps(los.as_mut_ptr(), lo);
+    _mm256_storeu_ps(his.as_mut_ptr(), hi);
+    let lanes = los.iter().zip(&his).map(|(&l, &h)| (l, h));
+    let rest = rest.iter().map(|&v| (v, v));
+    finish_min_max(lanes.chain(rest).fold(
+        (f32::INFINITY, f32::NEG_INFINITY),
+        |(lo, hi), (l, h)| (lo.min(l), hi.max(h)),
+    ))
+}
+
+/// `(0, 0)` where no value was seen.
+fn finish_min_max((lo, hi): (f32, f32)) -> (f32, f32) {
+    if lo > hi {
+        (0.0, 0.0)
+    } else {
+        (lo, hi)
     }
-    (lo, hi)
 }
 
 #[cfg(test)]
@@ -214,6 +241,10 @@ mod tests {
                 Some(acc.map_or((v, v), |(l, h)| (l.min(v), h.max(v))))
             });
             assert_eq!(min_max(&part), want.unwrap_or((0.0, 0.0)), "n={n}");
+            part.insert(0, f32::NAN);
+            part.push(f32::NAN);
+            assert_eq!(min_max(&part), want.unwrap_or((0.0, 0.0)), "n={n} with NaN");
         }
+        assert_eq!(min_max(&[f32::NAN; 11]), (0.0, 0.0));
     }
 }

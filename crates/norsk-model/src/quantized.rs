@@ -279,7 +279,7 @@ impl CustomOp1 for QuantizedLinear {
 
 /// Quantizes one row to `u8` with the row's own scale and zero point.
 fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
-    let (lo, hi) = fast_math::vectorized(|| fast_math::min_max(row));
+    let (lo, hi) = fast_math::min_max(row);
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let range = hi - lo;
     let scale = if range > 0.0 && range.is_finite() {
