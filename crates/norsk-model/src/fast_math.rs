@@ -146,10 +146,13 @@ pub(crate) fn min_max(values: &[f32]) -> (f32, f32) {
         // Safety: the CPU has AVX2.
         return unsafe { min_max_avx2(values) };
     }
-    finish_min_max(values.iter().fold(
-        (f32::INFINITY, f32::NEG_INFINITY),
-        |(lo, hi), &v| (lo.min(v), hi.max(v)),
-    ))
+    finish_min_max(
+        values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            }),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -173,10 +176,13 @@ unsafe fn min_max_avx2(values: &[f32]) -> (f32, f32) {
     _mm256_storeu_ps(his.as_mut_ptr(), hi);
     let lanes = los.iter().zip(&his).map(|(&l, &h)| (l, h));
     let rest = rest.iter().map(|&v| (v, v));
-    finish_min_max(lanes.chain(rest).fold(
-        (f32::INFINITY, f32::NEG_INFINITY),
-        |(lo, hi), (l, h)| (lo.min(l), hi.max(h)),
-    ))
+    finish_min_max(
+        lanes
+            .chain(rest)
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (l, h)| {
+                (lo.min(l), hi.max(h))
+            }),
+    )
 }
 
 /// `(0, 0)` where no value was seen.

@@ -22,7 +22,9 @@ use candle_nn::Linear;
 use rayon::prelude::*;
 
 use crate::fast_math;
-use crate::kernels::{self, Int8Kernel, Int8Product, ProductLibrary, SharedMut, WeightBits};
+use crate::kernels::{
+    self, Int8Kernel, Int8Product, PackedInt8, ProductLibrary, SharedMut, WeightBits,
+};
 use crate::rows::map_rows;
 use crate::HiddenAct;
 
@@ -34,6 +36,10 @@ const MR: usize = 4;
 const KG: usize = 4;
 /// Rows handed to one worker at a time.
 const ROWS_PER_TASK: usize = 16 * MR;
+/// Rows of one tile on a library's packed weights: its `i32` products for
+/// the widest layer (64 × 3072 × 4 bytes) stay in a core's L2 cache until
+/// they are dequantized.
+const LIBRARY_TILE_ROWS: usize = 64;
 
 /// A linear layer `y = act(x Wᵀ + b)` with int8 weights and dynamically
 /// quantized activations; the activation is applied by each task to its own
@@ -58,6 +64,9 @@ enum Weights {
     Packed(Vec<i8>, Kernel),
     /// `[out, in]` rows, for a kernel library.
     Rows(Vec<i8>, &'static dyn ProductLibrary),
+    /// Laid out once by a kernel library for tiles of
+    /// [`LIBRARY_TILE_ROWS`] rows.
+    Library(PackedInt8),
 }
 
 impl QuantizedLinear {
@@ -81,6 +90,18 @@ impl QuantizedLinear {
         kernel: Int8Kernel,
         bits: WeightBits,
     ) -> candle_core::Result<Self> {
+        Self::build(linear, activation, kernel, bits, LibraryLayout::Packed)
+    }
+
+    /// As [`QuantizedLinear::with_kernel`]; a library's weights are packed
+    /// for it where it can, or kept as rows.
+    fn build(
+        linear: &Linear,
+        activation: Option<HiddenAct>,
+        kernel: Int8Kernel,
+        bits: WeightBits,
+        layout: LibraryLayout,
+    ) -> candle_core::Result<Self> {
         let weight_max = bits.max();
         let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
         let (out_features, in_features) = weight.dims2()?;
@@ -102,7 +123,21 @@ impl QuantizedLinear {
             col_sums.push(dst.iter().map(|&q| q as i32).sum());
         }
         let weights = match kernel {
-            Int8Kernel::Library(library) => Weights::Rows(quantized, library),
+            Int8Kernel::Library(library) => {
+                let packed = (layout == LibraryLayout::Packed)
+                    .then(|| {
+                        library.pack_int8(
+                            &quantized,
+                            [out_features, in_features],
+                            LIBRARY_TILE_ROWS,
+                        )
+                    })
+                    .flatten();
+                match packed {
+                    Some(packed) => Weights::Library(packed),
+                    None => Weights::Rows(quantized, library),
+                }
+            }
             own => Weights::Packed(pack(&quantized, in_features), Kernel::of(own, bits)),
         };
         Ok(Self {
@@ -136,6 +171,36 @@ impl QuantizedLinear {
                     }
                 }),
             Weights::Rows(rows, library) => self.library_rows(rows, *library, x, out),
+            Weights::Library(packed) => out
+                .par_chunks_mut(LIBRARY_TILE_ROWS * n)
+                .zip(x.par_chunks(LIBRARY_TILE_ROWS * k))
+                .for_each(|(out, x)| self.library_tile(packed, x, out)),
+        }
+    }
+
+    /// Quantizes up to [`LIBRARY_TILE_ROWS`] rows (zeros below them), lets
+    /// the library multiply the tile and dequantizes it while in cache.
+    fn library_tile(&self, packed: &PackedInt8, x: &[f32], out: &mut [f32]) {
+        let k = self.in_features;
+        let n = self.out_features;
+        let mut quantized = vec![0u8; LIBRARY_TILE_ROWS * k];
+        let row_params: Vec<(f32, i32)> = x
+            .chunks_exact(k)
+            .zip(quantized.chunks_exact_mut(k))
+            .map(|(row, dst)| quantize_row(row, dst))
+            .collect();
+        let mut acc = vec![0i32; LIBRARY_TILE_ROWS * n];
+        // Safety: `quantized` holds the tile's rows × k, `acc` rows × n.
+        unsafe { packed.multiply(quantized.as_ptr(), acc.as_mut_ptr()) };
+        for ((acc_row, out_row), params) in acc
+            .chunks_exact(n)
+            .zip(out.chunks_exact_mut(n))
+            .zip(row_params)
+        {
+            self.dequantize(acc_row, params, 0, out_row);
+            if let Some(act) = self.activation {
+                fast_math::activate(out_row, act);
+            }
         }
     }
 
@@ -245,6 +310,16 @@ impl QuantizedLinear {
             }
         })
     }
+}
+
+/// How a kernel library's weights are kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LibraryLayout {
+    /// In the library's own layout where it has one.
+    Packed,
+    /// As `[out, in]` rows (the tests' way to reach the row product).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Rows,
 }
 
 /// Packs `[out, in]` int8 rows into panels of [`NR`] columns × [`KG`] inputs.
@@ -519,13 +594,17 @@ mod tests {
             // Every kernel gives the integers the portable kernel gives at
             // the same weight width, hence the same outputs to the last bit.
             for (kernel, bits) in every_int8_kernel() {
-                let other =
-                    QuantizedLinear::with_kernel(&layer, Some(HiddenAct::Gelu), kernel, bits)
+                // A library's packed weights (where it has a layout of its
+                // own) and its product on plain rows.
+                for layout in [LibraryLayout::Packed, LibraryLayout::Rows] {
+                    let act = Some(HiddenAct::Gelu);
+                    let other = QuantizedLinear::build(&layer, act, kernel, bits, layout)
                         .unwrap()
                         .forward(&x)
                         .unwrap();
-                let diff = test_util::max_abs_diff(&other, &portable(Some(HiddenAct::Gelu), bits));
-                assert_eq!(diff, 0.0, "{} {bits:?} m={m} k={k} n={n}", kernel.name());
+                    let diff = test_util::max_abs_diff(&other, &portable(act, bits));
+                    assert_eq!(diff, 0.0, "{} {bits:?} m={m} k={k} n={n}", kernel.name());
+                }
             }
             let seven = test_util::max_abs_diff(&portable(None, WeightBits::Seven), &want);
             let eight = test_util::max_abs_diff(&portable(None, WeightBits::Eight), &want);

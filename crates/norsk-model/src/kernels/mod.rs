@@ -39,6 +39,7 @@ use rayon::prelude::*;
 use crate::product::Strided;
 
 pub use isa::{CpuFeatures, Isa, Vendor};
+pub(crate) use onednn_matmul::PackedInt8;
 
 /// Operands of `c = alpha · a · b (+ c)`: `a` is `m × k`, `b` is `k × n`
 /// (or, with `b_transposed`, `n × k` holding `bᵀ`), `c` is `m × n`, all
@@ -119,6 +120,12 @@ pub(crate) trait ProductLibrary: Send + Sync {
     /// As [`ProductLibrary::sgemm`]; only called when `has_bf16`.
     unsafe fn bf16gemm(&self, _p: Bf16Product) {
         unreachable!("{} has no bf16 product", self.name())
+    }
+    /// int8 weights (`n × k` rows, one per output column) laid out once for
+    /// products of `tile_rows × k` activation tiles, where the library has
+    /// such a product; else [`ProductLibrary::igemm`] serves.
+    fn pack_int8(&self, _rows: &[i8], _shape: [usize; 2], _tile_rows: usize) -> Option<PackedInt8> {
+        None
     }
 }
 

@@ -9,7 +9,7 @@ use std::ffi::c_char;
 use std::path::PathBuf;
 
 use super::dynlib::SharedLibrary;
-use super::onednn_matmul::Bf16Matmul;
+use super::onednn_matmul::{Matmul, Operands, PackedInt8};
 use super::{Isa, ProductLibrary};
 
 type Dim = i64;
@@ -64,7 +64,10 @@ pub(crate) struct OneDnn {
     gemm_u8s8s32: GemmU8S8S32,
     omp_set_num_threads: Option<OmpSetNumThreads>,
     /// The bf16 products, or why there are none.
-    bf16: Result<Bf16Matmul, String>,
+    bf16: Result<Matmul, String>,
+    /// The int8 matmul on reordered weights, where oneDNN 2 has a fast one
+    /// (from VNNI up).
+    int8: Option<Matmul>,
     description: String,
 }
 
@@ -92,29 +95,38 @@ impl OneDnn {
             let bf16 = if !isa.has_bf16() {
                 Err(format!("{isa} has no bf16 hardware"))
             } else if v.major == 2 {
-                Bf16Matmul::load(&lib)
+                Matmul::load(&lib, Operands::Bf16)
             } else {
                 Err(format!(
                     "its matmul is called through oneDNN 2's C API, this is oneDNN {}",
                     v.major
                 ))
             };
-            let description = format!(
-                "oneDNN {}.{}.{} ({}{})",
+            // From VNNI up the matmul's brgemm kernels serve int8; below,
+            // oneDNN's int8 is not chosen at all.
+            let int8 = (v.major == 2 && isa >= Isa::Avx512Vnni)
+                .then(|| Matmul::load(&lib, Operands::Int8).ok())
+                .flatten();
+            let mut description = format!(
+                "oneDNN {}.{}.{} ({}",
                 v.major,
                 v.minor,
                 v.patch,
-                lib.path.display(),
-                match &bf16 {
-                    Ok(matmul) => format!("; bf16 matmul: {}", matmul.implementation),
-                    Err(_) => String::new(),
-                }
+                lib.path.display()
             );
+            if let Ok(matmul) = &bf16 {
+                description += &format!("; bf16 matmul: {}", matmul.implementation);
+            }
+            if let Some(matmul) = &int8 {
+                description += &format!("; int8 matmul: {}", matmul.implementation);
+            }
+            description += ")";
             let one_dnn = Self {
                 sgemm: lib.function("dnnl_sgemm")?,
                 gemm_u8s8s32: lib.function("dnnl_gemm_u8s8s32")?,
                 omp_set_num_threads: lib.function("omp_set_num_threads").ok(),
                 bf16,
+                int8,
                 description,
             };
             std::mem::forget(lib);
@@ -173,11 +185,10 @@ impl ProductLibrary for OneDnn {
     }
 
     unsafe fn bf16gemm(&self, p: super::Bf16Product) {
-        self.single_threaded();
         self.bf16
             .as_ref()
             .expect("only called when has_bf16")
-            .run(p);
+            .bf16(p);
     }
 
     unsafe fn igemm(&self, p: super::Int8Product) {
@@ -203,5 +214,12 @@ impl ProductLibrary for OneDnn {
             &zero,
         );
         assert_eq!(status, 0, "dnnl_gemm_u8s8s32 rejected its arguments");
+    }
+
+    fn pack_int8(&self, rows: &[i8], [n, k]: [usize; 2], tile_rows: usize) -> Option<PackedInt8> {
+        // Safety: an int8 matmul; `rows` is checked to hold n × k values.
+        self.int8
+            .as_ref()
+            .and_then(|matmul| unsafe { matmul.pack_int8(rows, [n, k], tile_rows) }.ok())
     }
 }
