@@ -82,7 +82,7 @@ impl FusedAttention {
             });
         }
         for probs in scores.chunks_exact_mut(t) {
-            softmax_masked(probs, mask);
+            fast_math::softmax_masked(probs, mask);
         }
         unsafe {
             self.kernel.multiply(F32Product {
@@ -101,22 +101,6 @@ impl FusedAttention {
             });
         }
     }
-}
-
-/// `softmax(scores + mask)` in place, every step vectorized (the running
-/// maximum too: one value after another, it cost as much as the `exp`s).
-fn softmax_masked(scores: &mut [f32], mask: &[f32]) {
-    fast_math::vectorized(|| {
-        for (s, m) in scores.iter_mut().zip(mask) {
-            *s += m;
-        }
-        let (_, max) = fast_math::min_max(scores);
-        scores
-            .iter_mut()
-            .for_each(|s| *s = fast_math::exp(*s - max));
-        let inv = 1.0 / fast_math::sum(scores);
-        scores.iter_mut().for_each(|s| *s *= inv);
-    })
 }
 
 /// A raw output pointer shared by tasks that write disjoint columns.

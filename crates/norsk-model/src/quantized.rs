@@ -174,22 +174,33 @@ impl QuantizedLinear {
             Weights::Library(packed) => out
                 .par_chunks_mut(LIBRARY_TILE_ROWS * n)
                 .zip(x.par_chunks(LIBRARY_TILE_ROWS * k))
-                .for_each(|(out, x)| self.library_tile(packed, x, out)),
+                .for_each_init(TileBuffers::default, |buffers, (out, x)| {
+                    self.library_tile(packed, buffers, x, out)
+                }),
         }
     }
 
-    /// Quantizes up to [`LIBRARY_TILE_ROWS`] rows (zeros below them), lets
-    /// the library multiply the tile and dequantizes it while in cache.
-    fn library_tile(&self, packed: &PackedInt8, x: &[f32], out: &mut [f32]) {
+    /// Quantizes up to [`LIBRARY_TILE_ROWS`] rows, lets the library multiply
+    /// the tile and dequantizes it while in cache. Rows below the tile's
+    /// last hold what an earlier tile left; their products are not read.
+    fn library_tile(
+        &self,
+        packed: &PackedInt8,
+        buffers: &mut TileBuffers,
+        x: &[f32],
+        out: &mut [f32],
+    ) {
         let k = self.in_features;
         let n = self.out_features;
-        let mut quantized = vec![0u8; LIBRARY_TILE_ROWS * k];
+        let TileBuffers { quantized, acc } = buffers;
+        // Sized once per worker and layer: no zeroing per tile.
+        quantized.resize(LIBRARY_TILE_ROWS * k, 0);
+        acc.resize(LIBRARY_TILE_ROWS * n, 0);
         let row_params: Vec<(f32, i32)> = x
             .chunks_exact(k)
             .zip(quantized.chunks_exact_mut(k))
             .map(|(row, dst)| quantize_row(row, dst))
             .collect();
-        let mut acc = vec![0i32; LIBRARY_TILE_ROWS * n];
         // Safety: `quantized` holds the tile's rows × k, `acc` rows × n.
         unsafe { packed.multiply(quantized.as_ptr(), acc.as_mut_ptr()) };
         for ((acc_row, out_row), params) in acc
@@ -310,6 +321,14 @@ impl QuantizedLinear {
             }
         })
     }
+}
+
+/// A worker's quantized tile and its integer products, kept from tile to
+/// tile.
+#[derive(Default)]
+struct TileBuffers {
+    quantized: Vec<u8>,
+    acc: Vec<i32>,
 }
 
 /// How a kernel library's weights are kept.
