@@ -599,7 +599,15 @@ mod tests {
     #[test]
     fn close_to_the_f32_product_for_odd_shapes() {
         use candle_core::Module;
-        for (m, k, n) in [(1, 5, 3), (7, 33, 17), (2 * ROWS_PER_TASK + 3, 96, 40)] {
+        // The last shape runs three library tiles on two threads at once, long
+        // enough to overlap (one oneDNN primitive on two threads must not
+        // share a scratchpad).
+        for (m, k, n) in [
+            (1, 5, 3),
+            (7, 33, 17),
+            (2 * ROWS_PER_TASK + 3, 96, 40),
+            (150, 384, 1152),
+        ] {
             let layer = linear(n, k);
             let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
                 .unwrap();

@@ -43,8 +43,12 @@ const FORMAT_ANY: i32 = 1;
 const ARG_SRC: i32 = 1;
 const ARG_DST: i32 = 17;
 const ARG_WEIGHTS: i32 = 33;
+const ARG_SCRATCHPAD: i32 = 80;
+/// `dnnl_scratchpad_mode_user`: each execution brings its own scratchpad.
+const SCRATCHPAD_MODE_USER: i32 = 1;
 const QUERY_IMPL_INFO_STR: i32 = 8;
 const QUERY_WEIGHTS_MD: i32 = 131;
+const QUERY_SCRATCHPAD_MD: i32 = 136;
 /// Primitives kept at most (one per product shape; each holds JIT code).
 const MAX_PRIMITIVES: usize = 512;
 /// Alignment of reordered weights (a cache line, as oneDNN allocates).
@@ -79,6 +83,7 @@ struct Api {
     post_ops_destroy: unsafe extern "C" fn(Handle) -> Status,
     post_ops_append_sum: unsafe extern "C" fn(Handle, f32) -> Status,
     primitive_attr_set_post_ops: unsafe extern "C" fn(Handle, Handle) -> Status,
+    primitive_attr_set_scratchpad_mode: unsafe extern "C" fn(Handle, i32) -> Status,
     primitive_desc_create:
         unsafe extern "C" fn(*mut Handle, *const MatmulDesc, Handle, Handle, Handle) -> Status,
     reorder_primitive_desc_create: unsafe extern "C" fn(
@@ -134,10 +139,23 @@ type Shape = [usize; 6];
 
 /// A matmul primitive for one shape, with the descriptors of its operands.
 struct Primitive {
+    api: Api,
+    /// The primitive's descriptor, kept for its scratchpad's descriptor.
+    desc: Handle,
     primitive: Handle,
     src: Box<MemoryDesc>,
     weights: Box<MemoryDesc>,
     dst: Box<MemoryDesc>,
+}
+
+impl Drop for Primitive {
+    fn drop(&mut self) {
+        // Safety: both were made by oneDNN and are dropped once.
+        unsafe {
+            (self.api.primitive_destroy)(self.primitive);
+            (self.api.primitive_desc_destroy)(self.desc);
+        }
+    }
 }
 
 /// One of oneDNN's matmuls, ready to run.
@@ -161,6 +179,10 @@ thread_local! {
     /// This thread's oneDNN stream on [`ENGINE`] (oneDNN's streams are not
     /// shared).
     static STREAM: Cell<Handle> = const { Cell::new(std::ptr::null_mut()) };
+    /// This thread's scratchpad: with oneDNN's own (the default mode) one
+    /// primitive may not run on two threads at once, and the threads here
+    /// run the same product shapes side by side.
+    static SCRATCHPAD: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The CPU engine all matmuls run on (a stream serves one engine).
@@ -279,34 +301,59 @@ impl Api {
         })
     }
 
-    /// Runs `primitive` on this thread's stream over the given memories
-    /// (argument, descriptor, data) and waits for it.
+    /// Runs `primitive` (made from `desc`, which must still live) on this
+    /// thread's stream over the given memories (argument, descriptor, data)
+    /// and this thread's scratchpad, and waits for it.
     unsafe fn execute(
         &self,
         engine: Handle,
-        primitive: Handle,
+        (desc, primitive): (Handle, Handle),
         operands: &[(i32, &MemoryDesc, Handle)],
     ) -> Status {
-        let mut args = Vec::with_capacity(operands.len());
-        for &(arg, desc, data) in operands {
-            let mut memory = std::ptr::null_mut();
-            check(
-                (self.memory_create)(&mut memory, desc, engine, data),
-                "dnnl_memory_create",
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-            args.push(ExecArg { arg, memory });
-        }
-        if let Some(set) = self.omp_set_num_threads {
-            set(1);
-        }
-        let stream = self.stream(engine);
-        let status = (self.primitive_execute)(primitive, stream, args.len() as i32, args.as_ptr());
-        (self.stream_wait)(stream);
-        for arg in &args {
-            (self.memory_destroy)(arg.memory);
-        }
-        status
+        let scratchpad_desc = (self.primitive_desc_query_md)(desc, QUERY_SCRATCHPAD_MD, 0);
+        let scratchpad_bytes = if scratchpad_desc.is_null() {
+            0
+        } else {
+            (self.memory_desc_get_size)(scratchpad_desc)
+        };
+        SCRATCHPAD.with(|scratchpad| {
+            let mut scratchpad = scratchpad.borrow_mut();
+            let words = scratchpad_bytes.div_ceil(8);
+            if scratchpad.len() < words {
+                scratchpad.resize(words, 0);
+            }
+            let mut args = Vec::with_capacity(operands.len() + 1);
+            let mut add = |arg: i32, desc: *const MemoryDesc, data: Handle| {
+                let mut memory = std::ptr::null_mut();
+                check(
+                    (self.memory_create)(&mut memory, desc, engine, data),
+                    "dnnl_memory_create",
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                args.push(ExecArg { arg, memory });
+            };
+            for &(arg, desc, data) in operands {
+                add(arg, desc, data);
+            }
+            if scratchpad_bytes > 0 {
+                add(
+                    ARG_SCRATCHPAD,
+                    scratchpad_desc,
+                    scratchpad.as_mut_ptr() as Handle,
+                );
+            }
+            if let Some(set) = self.omp_set_num_threads {
+                set(1);
+            }
+            let stream = self.stream(engine);
+            let status =
+                (self.primitive_execute)(primitive, stream, args.len() as i32, args.as_ptr());
+            (self.stream_wait)(stream);
+            for arg in &args {
+                (self.memory_destroy)(arg.memory);
+            }
+            status
+        })
     }
 }
 
@@ -331,6 +378,8 @@ impl Matmul {
             post_ops_destroy: lib.function("dnnl_post_ops_destroy")?,
             post_ops_append_sum: lib.function("dnnl_post_ops_append_sum")?,
             primitive_attr_set_post_ops: lib.function("dnnl_primitive_attr_set_post_ops")?,
+            primitive_attr_set_scratchpad_mode: lib
+                .function("dnnl_primitive_attr_set_scratchpad_mode")?,
             primitive_desc_create: lib.function("dnnl_primitive_desc_create")?,
             reorder_primitive_desc_create: lib.function("dnnl_reorder_primitive_desc_create")?,
             primitive_desc_query: lib.function("dnnl_primitive_desc_query")?,
@@ -389,6 +438,10 @@ impl Matmul {
         )?;
         check((api.post_ops_create)(&mut post_ops), "dnnl_post_ops_create")?;
         let made = (|| -> Result<Handle, String> {
+            check(
+                (api.primitive_attr_set_scratchpad_mode)(attr, SCRATCHPAD_MODE_USER),
+                "dnnl_primitive_attr_set_scratchpad_mode",
+            )?;
             if self.operands == Operands::Bf16 {
                 check(
                     (api.post_ops_append_sum)(post_ops, 1.0),
@@ -434,11 +487,18 @@ impl Matmul {
         let dst = api.desc([m, n], [ldc, 1], dst_type)?;
         let desc = self.primitive_desc(&src, &weights, &dst)?;
         let implementation = api.implementation(desc);
-        let primitive = api.primitive(desc);
-        (api.primitive_desc_destroy)(desc);
+        let primitive = match api.primitive(desc) {
+            Ok(primitive) => primitive,
+            Err(e) => {
+                (api.primitive_desc_destroy)(desc);
+                return Err(e);
+            }
+        };
         Ok((
             Primitive {
-                primitive: primitive?,
+                api: *api,
+                desc,
+                primitive,
                 src,
                 weights,
                 dst,
@@ -474,7 +534,7 @@ impl Matmul {
         let primitive = self.primitive([p.m, p.n, p.k, p.lda, p.ldb, p.ldc]);
         let status = self.api.execute(
             self.engine,
-            primitive.primitive,
+            (primitive.desc, primitive.primitive),
             &[
                 (ARG_SRC, &primitive.src, p.a as Handle),
                 (ARG_WEIGHTS, &primitive.weights, p.b as Handle),
@@ -538,18 +598,23 @@ impl Matmul {
             ),
             "dnnl_reorder_primitive_desc_create",
         )?;
-        let reorder = api.primitive(reorder_desc);
-        (api.primitive_desc_destroy)(reorder_desc);
-        let reorder = reorder?;
+        let reorder = match api.primitive(reorder_desc) {
+            Ok(reorder) => reorder,
+            Err(e) => {
+                (api.primitive_desc_destroy)(reorder_desc);
+                return Err(e);
+            }
+        };
         let status = api.execute(
             self.engine,
-            reorder,
+            (reorder_desc, reorder),
             &[
                 (ARG_SRC, &plain, rows.as_ptr() as Handle),
                 (ARG_DST, &*packed.weights, packed.data as Handle),
             ],
         );
         (api.primitive_destroy)(reorder);
+        (api.primitive_desc_destroy)(reorder_desc);
         check(status, "the reorder of the int8 weights")?;
         Ok(packed)
     }
@@ -585,7 +650,7 @@ impl PackedInt8 {
     pub unsafe fn multiply(&self, a: *const u8, c: *mut i32) {
         let status = self.api.execute(
             self.engine,
-            self.primitive,
+            (self.desc, self.primitive),
             &[
                 (ARG_SRC, &self.src, a as Handle),
                 (ARG_WEIGHTS, &*self.weights, self.data as Handle),
