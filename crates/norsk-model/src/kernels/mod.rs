@@ -4,7 +4,7 @@
 //! | CPU | f32 | int8 | bf16 |
 //! |---|---|---|---|
 //! | Intel with AVX-512 and oneMKL present | oneMKL `cblas_sgemm` | `cblas_gemm_s8u8s32` from VNNI up (AMX-INT8) | `cblas_gemm_bf16bf16f32` (AVX512-BF16, AMX-BF16) |
-//! | any x86-64 with AVX2 and oneDNN present | oneDNN `dnnl_sgemm` | `dnnl_gemm_u8s8s32` from VNNI up, else norsk's AVX2 kernel | f32 products |
+//! | any x86-64 with AVX2 and oneDNN present | oneDNN `dnnl_sgemm` | from VNNI up oneDNN's matmul on weights packed at load (oneDNN 2) or `dnnl_gemm_u8s8s32`, else norsk's AVX2 kernel | oneDNN's bf16 matmul where the CPU has bf16 (oneDNN 2), else f32 products |
 //! | AVX2 without a library | the `gemm` crate | norsk's AVX512-VNNI kernel where the CPU has VNNI, else its AVX2 kernel | f32 products |
 //! | anything else | the `gemm` crate | the portable kernel | f32 products |
 //!

@@ -1,6 +1,7 @@
-//! oneDNN's BLAS-like products (`dnnl_sgemm`, `dnnl_gemm_u8s8s32`) and, on
-//! CPUs with bf16 hardware, its bf16 matmul ([`Bf16Matmul`], oneDNN 2 only),
-//! opened at run time from `libdnnl.so` (Debian's `libdnnl2` or `libdnnl3`,
+//! oneDNN's BLAS-like products (`dnnl_sgemm`, `dnnl_gemm_u8s8s32`) and, with
+//! oneDNN 2, its matmul primitive ([`Matmul`]) for bf16 on CPUs with bf16
+//! hardware and for int8 on weights packed at load from VNNI up, opened at
+//! run time from `libdnnl.so` (Debian's `libdnnl2` or `libdnnl3`,
 //! or any oneDNN build on the library path). oneDNN chooses its own JIT
 //! kernels from the CPU's features (AVX2, AVX-512, VNNI, AVX512-BF16, AMX)
 //! whatever its maker.
