@@ -382,15 +382,18 @@ fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
         1.0
     };
     let zero = (-lo / scale).round().clamp(0.0, 255.0);
-    let inv = 1.0 / scale;
+    quantize_values_on_this_cpu(row, dst, 1.0 / scale, zero);
+    (scale, zero as i32)
+}
+
+/// [`quantize_values`], 32 values at a time where the kernels may use AVX2.
+fn quantize_values_on_this_cpu(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
     #[cfg(target_arch = "x86_64")]
-    if kernels::selected().isa >= kernels::Isa::Avx2 {
+    if fast_math::has_avx2() {
         // Safety: the CPU has AVX2.
-        unsafe { quantize_values_avx2(row, dst, inv, zero) };
-        return (scale, zero as i32);
+        return unsafe { quantize_values_avx2(row, dst, inv, zero) };
     }
     quantize_values(row, dst, inv, zero);
-    (scale, zero as i32)
 }
 
 /// `q = round(v / scale) + zero`, clamped to `[0, 255]` (NaN gives 0).
@@ -724,20 +727,10 @@ mod tests {
                 let mut want = vec![0u8; len];
                 quantize_values(&row[..len], &mut want, inv, zero);
                 let mut got = vec![0u8; len];
-                quantize_row_values_for_this_cpu(&row[..len], &mut got, inv, zero);
+                quantize_values_on_this_cpu(&row[..len], &mut got, inv, zero);
                 assert_eq!(got, want, "inv {inv} zero {zero} len {len}");
             }
         }
-    }
-
-    /// The vectorized quantizer where the CPU has it, else the scalar one.
-    fn quantize_row_values_for_this_cpu(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
-        #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx2") {
-            // Safety: the CPU has AVX2.
-            return unsafe { quantize_values_avx2(row, dst, inv, zero) };
-        }
-        quantize_values(row, dst, inv, zero);
     }
 
     #[test]
