@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::fixture;
-use norsk::{Aggregation, CharIndex, NerOptions, NerPipeline, Precision};
+use norsk::{Aggregation, CharIndex, NerOptions, NerPipeline, Precision, SentenceContext};
 use proptest::prelude::*;
 
 fn pipeline() -> &'static NerPipeline {
@@ -55,6 +55,7 @@ proptest! {
         aggregation in aggregation(),
         long in any::<bool>(),
         split_sentences in any::<bool>(),
+        neighbours in any::<bool>(),
     ) {
         // Repeating the text makes some inputs span several windows.
         let text = if long { text.repeat(30) } else { text };
@@ -62,6 +63,7 @@ proptest! {
             aggregation,
             stride: Some(16),
             split_sentences,
+            context: if neighbours { SentenceContext::Neighbours } else { SentenceContext::Alone },
             ..NerOptions::default()
         };
         let entities = pipeline().tag(&text, &options).unwrap();

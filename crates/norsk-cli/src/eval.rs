@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
     classification_report, evaluate, Aggregation, Article, ClassifyOptions, Mode, NerOptions,
-    NerPipeline, Precision, Report,
+    NerPipeline, Precision, Report, SentenceContext,
 };
 use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
@@ -103,6 +103,12 @@ struct EvalNerArgs {
     #[arg(long, default_value = "first", value_parser = crate::ner::parse_aggregation)]
     aggregation: Aggregation,
 
+    /// Tag each sentence of the file with the sentences around it as context
+    /// (the file's order taken as document order; as many as fit in one
+    /// window), or alone; `model`: as the model was trained.
+    #[arg(long, default_value = "model", value_parser = crate::ner::parse_context)]
+    context: SentenceContext,
+
     /// Numeric precision of the model.
     #[arg(long, default_value = "f32")]
     precision: Precision,
@@ -143,7 +149,12 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let options = NerOptions {
         aggregation: args.aggregation,
         batch_size: args.batch_size,
+        context: args.context,
         ..NerOptions::default()
+    };
+    let context = match pipeline.uses_neighbours(args.context) {
+        true => "neighbours",
+        false => "alone",
     };
     let started = Instant::now();
     let predicted = pipeline.tag_words(&words, &options)?;
@@ -158,6 +169,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 "data": args.data.display().to_string(),
                 "precision": args.precision.to_string(),
                 "aggregation": args.aggregation.to_string(),
+                "context": context,
                 "sentences": data.len(),
                 "words": word_count,
                 "seconds": seconds,
@@ -175,7 +187,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 word_count as f64 / seconds
             );
             println!(
-                "model {} ({}, aggregation {})\n",
+                "model {} ({}, aggregation {}, sentences {context})\n",
                 dir.display(),
                 args.precision,
                 args.aggregation

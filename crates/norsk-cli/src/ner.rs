@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use norsk::{Aggregation, Entity, NerOptions, NerPipeline, Precision, DEFAULT_STRIDE};
+use norsk::{
+    Aggregation, Entity, NerOptions, NerPipeline, Precision, SentenceContext, DEFAULT_STRIDE,
+};
 use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
 use serde_json::Value;
 
@@ -61,6 +63,13 @@ pub struct NerArgs {
     #[arg(long)]
     no_split: bool,
 
+    /// Tag each sentence with its neighbours as context (consecutive
+    /// sentences share a window, as many as fit), or alone. `model`: as the
+    /// model was trained (its config.json's `norsk_sentence_context`; the
+    /// shipped model: neighbours).
+    #[arg(long, default_value = "model", value_parser = parse_context, conflicts_with = "no_split")]
+    context: SentenceContext,
+
     /// Tokens shared by consecutive windows over a text longer than the model
     /// takes (at most half a window).
     #[arg(long, default_value_t = DEFAULT_STRIDE, conflicts_with = "truncate")]
@@ -111,6 +120,10 @@ enum Color {
     Never,
 }
 
+pub fn parse_context(s: &str) -> Result<SentenceContext, String> {
+    s.parse()
+}
+
 pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
     s.parse().map_err(|e: norsk::SpanError| e.to_string())
 }
@@ -136,6 +149,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         ignore_labels: args.ignore_labels.clone(),
         batch_size: args.batch_size,
         split_sentences: !args.no_split,
+        context: args.context,
     };
     let chunks = Chunks {
         size: chunk as u64,

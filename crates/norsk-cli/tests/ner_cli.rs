@@ -331,6 +331,37 @@ fn helps_list_the_exit_codes_and_cite_their_own_command() {
 }
 
 #[test]
+fn sentence_context_is_chosen_by_name() {
+    let model = fixture("tiny-ner");
+    let model = model.to_str().unwrap();
+    for context in ["model", "alone", "neighbours"] {
+        let out = norsk(&["ner", "--model", model, "--context", context, TEXT], None);
+        assert!(out.status.success(), "{context}: {}", stderr(&out));
+    }
+    let out = norsk(&["ner", "--model", model, "--context", "both", TEXT], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("model, alone or neighbours"),
+        "{}",
+        stderr(&out)
+    );
+    let out = norsk(
+        &[
+            "ner",
+            "--model",
+            model,
+            "--context",
+            "neighbours",
+            "--no-split",
+            TEXT,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--no-split"), "{}", stderr(&out));
+}
+
+#[test]
 fn bad_models_give_clear_errors() {
     let out = norsk(&["ner", "--model", "/no/such/folder", TEXT], None);
     assert_eq!(out.status.code(), Some(2));

@@ -60,6 +60,11 @@ pub struct BertConfig {
     /// `single_label_classification`, `multi_label_classification` or `regression`.
     #[serde(default)]
     pub problem_type: Option<String>,
+    /// Set (`"norsk_sentence_context": true`) on token classifiers trained on
+    /// runs of consecutive sentences rather than on sentences alone, so that
+    /// each sentence is best tagged together with its neighbours.
+    #[serde(default)]
+    pub norsk_sentence_context: bool,
 }
 
 fn default_model_type() -> String {

@@ -69,7 +69,7 @@ struct NerModel {
 #[pymethods]
 impl NerModel {
     #[new]
-    #[pyo3(signature = (model=None, *, aggregation_strategy="first", stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, precision="f32", models_dir=None))]
+    #[pyo3(signature = (model=None, *, aggregation_strategy="first", stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, context="model", precision="f32", models_dir=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -79,6 +79,7 @@ impl NerModel {
         ignore_labels: Option<Vec<String>>,
         batch_size: usize,
         split_sentences: bool,
+        context: &str,
         precision: &str,
         models_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
@@ -90,6 +91,7 @@ impl NerModel {
             ignore_labels: ignore_labels.unwrap_or_else(|| vec!["O".to_string()]),
             batch_size: self::batch_size(batch_size)?,
             split_sentences,
+            context: parse_option("context", context)?,
         };
         let dir = model_dir(model, "norsk-bert-ner", models_dir)?;
         let pipeline = py

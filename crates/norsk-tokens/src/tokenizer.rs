@@ -279,6 +279,21 @@ impl TextTokenizer {
         Ok(Window::from_encoding(&encoding))
     }
 
+    /// How many tokens `text` gives, special tokens left out.
+    pub fn count_tokens(&self, text: &str) -> Result<usize, TokenizerError> {
+        self.tokenizer
+            .encode(text, false)
+            .map(|encoding| encoding.len())
+            .map_err(|e| TokenizerError::Encode(e.to_string()))
+    }
+
+    /// Special tokens added around one text (`[CLS]` and `[SEP]` for BERT).
+    pub fn special_tokens_per_text(&self) -> usize {
+        self.tokenizer
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(false))
+    }
+
     /// Encodes `text` whole, with special tokens and no length limit.
     pub fn encode(&self, text: &str) -> Result<Window, TokenizerError> {
         let encoding: Encoding = self

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use norsk_spans::{Aggregation, Entity, Labels};
 use norsk_tokens::{CharIndex, TextTokenizer, WindowPlan};
 
-use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Decoding};
+use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Cut, Decoding};
 
 /// The tokenizers the target picks from: WordPiece (marks continuations)
 /// and SentencePiece Unigram (does not).
@@ -74,7 +74,8 @@ impl Logits {
 
 /// Checks the invariants on `data`: byte 0 picks the tokenizer, the
 /// aggregation, sentence splitting and truncation; byte 1 the window length
-/// and stride; bytes 2–3 the label set and the logits' seed; the rest
+/// and stride; bytes 2–3 the label set and the logits' seed (the lowest bit
+/// of byte 3 also packs split sentences into runs); the rest
 /// (lossy UTF-8) is the texts, separated by U+001E. Panics when one fails.
 pub fn check_ner_decode(data: &[u8]) {
     let [options, window, seed_a, seed_b, text @ ..] = data else {
@@ -95,7 +96,15 @@ pub fn check_ner_decode(data: &[u8]) {
     let labels = Labels::new(names.iter().map(|n| n.to_string()).collect()).expect("labels");
     let mut random = Logits((u64::from(*seed_a) << 8) | u64::from(*seed_b));
 
-    let pieces = pieces(&texts, split_sentences);
+    let cut = match (split_sentences, seed_b & 1 == 1) {
+        (false, _) => Cut::Whole,
+        (true, false) => Cut::Sentences,
+        (true, true) => Cut::SentenceRuns {
+            tokenizer,
+            room: max_len - tokenizer.special_tokens_per_text(),
+        },
+    };
+    let pieces = pieces(&texts, cut).expect("tokenizing sentences");
     let mut jobs = Vec::new();
     for (index, piece) in pieces.iter().enumerate() {
         jobs.extend(

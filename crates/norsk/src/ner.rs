@@ -6,7 +6,9 @@ use norsk_spans::{word_tags, Aggregation, Entity, Labels};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 use crate::batching::by_length;
-use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Decoding, Job};
+use crate::ner_decode::{
+    is_runnable, merge_pieces, pack_runs, piece_jobs, pieces, Cut, Decoding, Job,
+};
 use crate::NorskError;
 
 /// Tokens shared by consecutive windows of a long text, unless told otherwise.
@@ -34,6 +36,49 @@ pub struct NerOptions {
     /// trained on sentences (NorNE) expect. `false` runs the whole text, as
     /// `transformers`' pipeline does.
     pub split_sentences: bool,
+    /// Whether split sentences are tagged alone or with their neighbours.
+    pub context: SentenceContext,
+}
+
+/// Whether split sentences are tagged alone or together with the sentences
+/// around them (document context, as FLERT trains and tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SentenceContext {
+    /// As the model was trained: with neighbours when its `config.json`
+    /// sets `norsk_sentence_context`, alone otherwise.
+    #[default]
+    Model,
+    /// Each sentence in a window of its own.
+    Alone,
+    /// Consecutive sentences of a text share a window, as many as fit
+    /// (whole sentences; a longer sentence gets windows of its own), so that
+    /// each is tagged with its neighbours as context.
+    Neighbours,
+}
+
+impl std::str::FromStr for SentenceContext {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "model" => Ok(Self::Model),
+            "alone" => Ok(Self::Alone),
+            "neighbours" => Ok(Self::Neighbours),
+            other => Err(format!(
+                "unknown sentence context {other:?} (expected model, alone or neighbours)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for SentenceContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Model => "model",
+            Self::Alone => "alone",
+            Self::Neighbours => "neighbours",
+        })
+    }
 }
 
 impl Default for NerOptions {
@@ -44,6 +89,7 @@ impl Default for NerOptions {
             ignore_labels: vec!["O".to_string()],
             batch_size: 8,
             split_sentences: true,
+            context: SentenceContext::Model,
         }
     }
 }
@@ -102,6 +148,23 @@ impl NerPipeline {
         self.max_len
     }
 
+    /// Whether `context` means tagging sentences with their neighbours, for
+    /// this model.
+    pub fn uses_neighbours(&self, context: SentenceContext) -> bool {
+        match context {
+            SentenceContext::Model => self.model.config().norsk_sentence_context,
+            SentenceContext::Alone => false,
+            SentenceContext::Neighbours => true,
+        }
+    }
+
+    /// Text tokens of one window, special tokens left out.
+    fn room(&self) -> usize {
+        self.max_len
+            .saturating_sub(self.tokenizer.special_tokens_per_text())
+            .max(1)
+    }
+
     /// Entities of one text, sorted by start, with byte offsets.
     pub fn tag(&self, text: &str, options: &NerOptions) -> Result<Vec<Entity>, NorskError> {
         Ok(self.tag_batch(&[text], options)?.pop().unwrap_or_default())
@@ -128,7 +191,17 @@ impl NerPipeline {
             max_len: self.max_len,
             stride: options.stride.map(|s| s.min(self.max_len / 2)),
         };
-        let pieces = pieces(texts, options.split_sentences);
+        let clock = Instant::now();
+        let cut = match options.split_sentences {
+            false => Cut::Whole,
+            true if self.uses_neighbours(options.context) => Cut::SentenceRuns {
+                tokenizer: &self.tokenizer,
+                room: self.room(),
+            },
+            true => Cut::Sentences,
+        };
+        let pieces = pieces(texts, cut)?;
+        times.tokenize += clock.elapsed();
         let decoding = Decoding {
             tokenizer: &self.tokenizer,
             labels: &self.labels,
@@ -167,38 +240,53 @@ impl NerPipeline {
 
     /// IOB2 tags of pre-split words, one row per sentence, as evaluation
     /// against CoNLL data needs them: each row's words are joined by single
-    /// spaces, tagged as one text (never split further) and the entities
-    /// turned back into word tags with [`word_tags`].
+    /// spaces and tagged as one text (never split further), the entities
+    /// turned back into word tags with [`word_tags`]. With neighbours as
+    /// context (`options.context`), consecutive rows are tagged together,
+    /// as many as fit in one window, the way [`SentenceContext::Neighbours`]
+    /// packs a text's sentences.
     pub fn tag_words<S: AsRef<str>>(
         &self,
         sentences: &[Vec<S>],
         options: &NerOptions,
     ) -> Result<Vec<Vec<String>>, NorskError> {
-        let mut texts = Vec::with_capacity(sentences.len());
-        let mut spans = Vec::with_capacity(sentences.len());
-        for words in sentences {
-            let mut text = String::new();
-            let mut ranges = Vec::with_capacity(words.len());
-            for word in words {
-                if !text.is_empty() {
+        // All rows in one text, a row per line; `rows` holds their spans.
+        let mut text = String::new();
+        let mut words = Vec::new();
+        let mut rows = Vec::with_capacity(sentences.len());
+        for sentence in sentences {
+            let start = text.len();
+            for (i, word) in sentence.iter().enumerate() {
+                if i > 0 {
                     text.push(' ');
                 }
-                ranges.push((text.len(), text.len() + word.as_ref().len()));
+                words.push((text.len(), text.len() + word.as_ref().len()));
                 text.push_str(word.as_ref());
             }
-            texts.push(text);
-            spans.push(ranges);
+            rows.push((start, text.len()));
+            text.push('\n');
         }
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let runs = match self.uses_neighbours(options.context) {
+            true => pack_runs(&self.tokenizer, &text, rows, self.room())?,
+            false => rows,
+        };
+        let refs: Vec<&str> = runs.iter().map(|&(start, end)| &text[start..end]).collect();
         let options = NerOptions {
             split_sentences: false,
             ..options.clone()
         };
-        let entities = self.tag_batch(&refs, &options)?;
-        Ok(spans
+        let mut entities = Vec::new();
+        for ((start, _), found) in runs.iter().zip(self.tag_batch(&refs, &options)?) {
+            entities.extend(found.into_iter().map(|mut e| {
+                e.start += start;
+                e.end += start;
+                e
+            }));
+        }
+        let mut tags = word_tags(&words, &entities).into_iter();
+        Ok(sentences
             .iter()
-            .zip(&entities)
-            .map(|(words, entities)| word_tags(words, entities))
+            .map(|sentence| tags.by_ref().take(sentence.len()).collect())
             .collect())
     }
 

@@ -23,25 +23,75 @@ pub(crate) struct Job {
     pub window: Window,
 }
 
-/// The texts, or their sentences, in order.
-pub(crate) fn pieces<'a>(texts: &[&'a str], split_sentences: bool) -> Vec<Piece<'a>> {
+/// How texts are cut into the pieces that are tagged on their own.
+#[derive(Clone, Copy)]
+pub(crate) enum Cut<'t> {
+    /// Each text whole.
+    Whole,
+    /// Each sentence alone.
+    Sentences,
+    /// Runs of consecutive sentences of one text, as many as `tokenizer`
+    /// fits in `room` text tokens, so that each sentence is tagged with its
+    /// neighbours as context. A sentence longer than that is a run alone.
+    SentenceRuns {
+        tokenizer: &'t TextTokenizer,
+        room: usize,
+    },
+}
+
+/// The texts, or their sentences (alone or in runs), in order.
+pub(crate) fn pieces<'a>(texts: &[&'a str], cut: Cut) -> Result<Vec<Piece<'a>>, TokenizerError> {
     let mut pieces = Vec::new();
     for (text, body) in texts.iter().enumerate() {
-        if split_sentences {
-            pieces.extend(sentences(body).into_iter().map(|(start, end)| Piece {
-                text,
-                offset: start,
-                body: &body[start..end],
-            }));
-        } else {
-            pieces.push(Piece {
-                text,
-                offset: 0,
-                body,
-            });
+        let spans = match cut {
+            Cut::Whole => vec![(0, body.len())],
+            Cut::Sentences => sentences(body),
+            Cut::SentenceRuns { tokenizer, room } => sentence_runs(tokenizer, body, room)?,
+        };
+        pieces.extend(spans.into_iter().map(|(start, end)| Piece {
+            text,
+            offset: start,
+            body: &body[start..end],
+        }));
+    }
+    Ok(pieces)
+}
+
+/// Byte spans of runs of consecutive sentences of `text`, each run as long
+/// as its sentences' text tokens fit in `room`.
+fn sentence_runs(
+    tokenizer: &TextTokenizer,
+    text: &str,
+    room: usize,
+) -> Result<Vec<(usize, usize)>, TokenizerError> {
+    pack_runs(tokenizer, text, sentences(text), room)
+}
+
+/// `spans` of `text` (in order, not overlapping) packed into runs: each run
+/// goes from the start of its first span to the end of its last, and holds
+/// as many consecutive spans as fit in `room` tokens (at least one).
+pub(crate) fn pack_runs(
+    tokenizer: &TextTokenizer,
+    text: &str,
+    spans: Vec<(usize, usize)>,
+    room: usize,
+) -> Result<Vec<(usize, usize)>, TokenizerError> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut used = 0;
+    for (start, end) in spans {
+        let tokens = tokenizer.count_tokens(&text[start..end])?;
+        match runs.last_mut() {
+            Some(run) if used + tokens <= room => {
+                run.1 = end;
+                used += tokens;
+            }
+            _ => {
+                runs.push((start, end));
+                used = tokens;
+            }
         }
     }
-    pieces
+    Ok(runs)
 }
 
 /// The windows of piece number `index`, in order.
@@ -141,4 +191,91 @@ pub(crate) fn merge_pieces(
         }));
     }
     per_text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn shipped_tokenizer() -> TextTokenizer {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        TextTokenizer::from_dir(&root.join("models/norsk-bert-ner")).unwrap()
+    }
+
+    const TEXT: &str = "Jens Stoltenberg møtte Erna Solberg i Oslo. Han reiste så til Bergen.\r\n\
+                        Equinor melder om rekordoverskudd! Hva nå? Statsministeren er fornøyd.";
+
+    #[test]
+    fn sentence_runs_pack_whole_sentences_in_order_within_the_room() {
+        let tokenizer = shipped_tokenizer();
+        let sentences = sentences(TEXT);
+        assert_eq!(sentences.len(), 5);
+        for room in [1, 12, 20, 30, 1000] {
+            let runs = sentence_runs(&tokenizer, TEXT, room).unwrap();
+            // Every run begins at a sentence's start and ends at a sentence's
+            // end, runs follow each other, and together hold every sentence.
+            let mut next = 0;
+            for &(start, end) in &runs {
+                let first = sentences.iter().position(|s| s.0 == start).unwrap();
+                assert_eq!(first, next, "room {room}: runs skip or repeat a sentence");
+                let last = sentences.iter().position(|s| s.1 == end).unwrap();
+                next = last + 1;
+                let tokens = tokenizer.count_tokens(&TEXT[start..end]).unwrap();
+                assert!(
+                    tokens <= room || first == last,
+                    "room {room}: {tokens} tokens in several sentences {:?}",
+                    &TEXT[start..end]
+                );
+            }
+            assert_eq!(next, sentences.len());
+        }
+        assert_eq!(sentence_runs(&tokenizer, TEXT, 1).unwrap(), sentences);
+        assert_eq!(
+            sentence_runs(&tokenizer, TEXT, 1000).unwrap(),
+            vec![(0, TEXT.len())]
+        );
+    }
+
+    #[test]
+    fn a_run_is_full_before_the_next_begins() {
+        let tokenizer = shipped_tokenizer();
+        let room = 20;
+        let runs = sentence_runs(&tokenizer, TEXT, room).unwrap();
+        assert!(runs.len() > 1 && runs.len() < 5, "{runs:?}");
+        for pair in runs.windows(2) {
+            let (start, _) = pair[0];
+            let next_end = sentences(&TEXT[pair[1].0..])[0].1 + pair[1].0;
+            let grown = tokenizer.count_tokens(&TEXT[start..next_end]).unwrap();
+            assert!(
+                grown > room,
+                "the next sentence fitted in {:?}",
+                &TEXT[start..next_end]
+            );
+        }
+    }
+
+    #[test]
+    fn pieces_of_sentence_runs_index_their_text() {
+        let tokenizer = shipped_tokenizer();
+        let texts = [TEXT, "", "Bare én setning"];
+        let cut = Cut::SentenceRuns {
+            tokenizer: &tokenizer,
+            room: 20,
+        };
+        let pieces = pieces(&texts, cut).unwrap();
+        assert!(
+            pieces.iter().all(|p| p.text != 1),
+            "an empty text has no piece"
+        );
+        for piece in &pieces {
+            let text = texts[piece.text];
+            assert_eq!(
+                &text[piece.offset..piece.offset + piece.body.len()],
+                piece.body
+            );
+        }
+        assert_eq!(pieces.last().unwrap().body, "Bare én setning");
+    }
 }

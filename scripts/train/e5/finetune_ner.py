@@ -17,7 +17,14 @@
     the best epoch (nob dev F1) is kept in OUT/best (fp32 HF folder).
   * export: OUT/best -> --export as fp16 safetensors + config.json (id2label/label2id, BertForTokenClassification,
     dtype float32 so loaders compute in fp32) + tokenizer.json / tokenizer_config.json (model_max_length 512) /
-    special_tokens_map.json. `--export-only` re-exports an existing OUT/best.
+    special_tokens_map.json (with --context: `"norsk_sentence_context": true` in config.json, model_max_length
+    --export-max-length). `--export-only` re-exports an existing OUT/best.
+  * `--context N` (document context, as FLERT / Luoma & Pyysalo 2020): instead of one sentence per sequence, the
+    sentences of one NDT document (`# ndt_doc` of the train conllu files) are packed in order into sequences of up to
+    N pieces, re-chunked at random each epoch (a chunk also ends early with probability --context-break at each
+    sentence boundary, so short contexts and lone sentences are seen too); every sentence in a chunk is labelled, each
+    sees its neighbours. Dev (no document marks; the files are in document order) is packed the same way in file
+    order without random breaks, as `norsk eval ner --context` does.
   * `--bench-seconds S`: measure training throughput for S seconds (no saving) and print the projected epoch time.
 
 Usage (repo root):
@@ -25,7 +32,7 @@ Usage (repo root):
   nohup python3 scripts/train/e5/finetune_ner.py --epochs 2 --minutes 48 > .work/e5/ner_stdout.log 2>&1 &
   nice -n 10 python3 scripts/train/e5/finetune_ner.py --resume ...      # continue after an interruption
 """
-import argparse, json, math, os, random, shutil, time
+import argparse, gzip, json, math, os, random, shutil, time
 import numpy as np
 import torch
 from seqeval.metrics import f1_score, classification_report
@@ -57,6 +64,9 @@ ap.add_argument("--attn", default="eager", help="eager is ~6x faster than sdpa f
 ap.add_argument("--amp", type=int, default=None,
                 help="bf16 autocast for training; default: on only when the CPU has avx512_bf16 or amx_bf16 "
                      "(without them PyTorch's bf16 matmuls fall back to a reference GEMM, ~10x slower than fp32)")
+ap.add_argument("--context", type=int, default=0, help="pack a document's sentences into sequences of N pieces")
+ap.add_argument("--context-break", type=float, default=0.15)
+ap.add_argument("--export-max-length", type=int, default=512, help="model_max_length written to tokenizer_config")
 ap.add_argument("--resume", action="store_true")
 ap.add_argument("--bench-seconds", type=float, default=0)
 ap.add_argument("--export-only", action="store_true")
@@ -81,9 +91,10 @@ def log(msg):
 tok = AutoTokenizer.from_pretrained(a.base)
 
 
-def encode(sents, max_len):
+def encode(sents, max_len, specials=True):
     out = []
-    enc = tok([s[0] for s in sents], is_split_into_words=True, truncation=True, max_length=max_len)
+    enc = tok([s[0] for s in sents], is_split_into_words=True, truncation=True, max_length=max_len,
+              add_special_tokens=specials)
     for i, (toks, tags) in enumerate(sents):
         wids, ids = enc.word_ids(i), enc["input_ids"][i]
         labels, first, prev = [], [None] * len(toks), None
@@ -98,6 +109,35 @@ def encode(sents, max_len):
             prev = w
         out.append({"ids": ids, "labels": labels, "first": first, "tags": tags})
     return out
+
+
+def ndt_docs(path):
+    """The `# ndt_doc` of every sentence of an NDT-format train conllu file, in order."""
+    return [l.split("=", 1)[1].strip() for l in gzip.open(path, "rt", encoding="utf-8") if l.startswith("# ndt_doc")]
+
+
+def pack(sents, docs, limit, brk, seed):
+    """Sequences of consecutive sentences of one document, up to `limit` pieces with [CLS]/[SEP]."""
+    rng = random.Random(seed)
+    out, cur, n = [], [], 2
+    for i, x in enumerate(sents):
+        k = len(x["ids"])
+        if cur and (docs[i] != docs[cur[-1]] or n + k > limit or (seed is not None and rng.random() < brk)):
+            out.append(cur); cur, n = [], 2
+        cur.append(i); n += k
+    if cur:
+        out.append(cur)
+    return out
+
+
+def join(sents, group):
+    """One sequence from the sentences `group` (encoded without specials); `first` offsets shifted."""
+    ids, labels, first, tags = [tok.cls_token_id], [-100], [], []
+    for i in group:
+        x = sents[i]
+        first += [None if f is None else f + len(ids) for f in x["first"]]
+        ids += x["ids"]; labels += x["labels"]; tags += x["tags"]
+    return {"ids": ids + [tok.sep_token_id], "labels": labels + [-100], "first": first, "tags": tags, "n": len(group)}
 
 
 def collate(items):
@@ -134,7 +174,12 @@ def evaluate(model, data):
         ids, att, _ = collate(items)
         am = model(input_ids=ids, attention_mask=att).logits.argmax(-1)
         for i, x in enumerate(items):
-            pred.append([LABELS[int(am[i, j])] if j is not None else "O" for j in x["first"]]); gold.append(x["tags"])
+            p = [LABELS[int(am[i, j])] if j is not None else "O" for j in x["first"]]
+            if "bounds" in x:  # a packed chunk: score each sentence on its own, as a sentence file is scored
+                for lo, hi in x["bounds"]:
+                    pred.append(p[lo:hi]); gold.append(x["tags"][lo:hi])
+            else:
+                pred.append(p); gold.append(x["tags"])
     model.train(was)
     rep = classification_report(gold, pred, output_dict=True, zero_division=0)
     return {"f1": f1_score(gold, pred), "f1_strict": f1_score(gold, pred, mode="strict", scheme=IOB2),
@@ -151,19 +196,21 @@ def export(best_dir, out_dir):
     cfg.update(dtype="float32", architectures=["BertForTokenClassification"],
                id2label={str(i): l for i, l in enumerate(LABELS)}, label2id=L2I,
                hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    if a.context:  # norsk then tags each sentence with its neighbours by default
+        cfg["norsk_sentence_context"] = True
     json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=2)
     for f in ("tokenizer.json", "special_tokens_map.json", "NOTICE.e5"):
         if os.path.exists(os.path.join(a.base, f)):
             shutil.copyfile(os.path.join(a.base, f), os.path.join(out_dir, f))
     tc = json.load(open(os.path.join(a.base, "tokenizer_config.json")))
-    tc["model_max_length"] = 512
+    tc["model_max_length"] = a.export_max_length
     json.dump(tc, open(os.path.join(out_dir, "tokenizer_config.json"), "w"), indent=2)
     for f in os.listdir(out_dir):
         os.chmod(os.path.join(out_dir, f), 0o644)
     # reload exactly as a user would and check it agrees with the best fp32 model
     t2 = AutoTokenizer.from_pretrained(out_dir)
     m2 = AutoModelForTokenClassification.from_pretrained(out_dir)
-    assert t2.model_max_length == 512 and m2.dtype == torch.float32 and m2.config.id2label[1] == "B-PER"
+    assert t2.model_max_length == a.export_max_length and m2.dtype == torch.float32 and m2.config.id2label[1] == "B-PER"
     log(f"exported {out_dir}: params={sum(p.numel() for p in m2.parameters())/1e6:.2f}M storage=fp16 "
         f"files={ {f: os.path.getsize(os.path.join(out_dir, f)) for f in sorted(os.listdir(out_dir))} }")
 
@@ -172,11 +219,30 @@ BEST, CKPT = os.path.join(a.out, "best"), os.path.join(a.out, "ckpt")
 if a.export_only:
     export(BEST, a.export); raise SystemExit
 
-train = encode(read_bio(f"{D}/nob_train.tsv.gz")[: a.limit], a.max_len) + encode(read_bio(f"{D}/nno_train.tsv.gz")[: a.limit], a.max_len)
-dev = encode(read_bio(f"{D}/nob_dev.tsv.gz")[: a.limit], 512)
+if a.context:
+    ctx = a.context - 2
+    nob, nno = read_bio(f"{D}/nob_train.tsv.gz")[: a.limit], read_bio(f"{D}/nno_train.tsv.gz")[: a.limit]
+    docs = ndt_docs(f"{D}/../no_bokmaal-ndt-train.conllu.gz")[: len(nob)] + \
+        ["nn:" + d for d in ndt_docs(f"{D}/../no_nynorsk-ndt-train.conllu.gz")[: len(nno)]]
+    sents = encode(nob, ctx, False) + encode(nno, ctx, False)
+    assert len(docs) == len(sents), (len(docs), len(sents))
+    dev_sents = encode(read_bio(f"{D}/nob_dev.tsv.gz")[: a.limit], 510, False)
+    dev = []
+    for g in pack(dev_sents, [0] * len(dev_sents), a.context, 0.0, None):
+        x = join(dev_sents, g)
+        lens = [len(dev_sents[i]["tags"]) for i in g]
+        x["bounds"] = [(sum(lens[:k]), sum(lens[:k + 1])) for k in range(len(g))]
+        dev.append(x)
+
+    def epoch_data(ep):
+        return [join(sents, g) for g in pack(sents, docs, a.context, a.context_break, a.seed * 1000 + ep)]
+    train = epoch_data(0)
+else:
+    train = encode(read_bio(f"{D}/nob_train.tsv.gz")[: a.limit], a.max_len) + encode(read_bio(f"{D}/nno_train.tsv.gz")[: a.limit], a.max_len)
+    dev = encode(read_bio(f"{D}/nob_dev.tsv.gz")[: a.limit], 512)
 npieces = sum(len(x["ids"]) for x in train)
 nomiss = sum(x is None for s in dev for x in s["first"])
-log(f"NER data: train={len(train)} sents / {npieces} pieces (nob+nno, max_len {a.max_len}), nob dev={len(dev)} "
+log(f"NER data (context {a.context}): train={len(train)} sequences / {npieces} pieces (nob+nno, max_len {a.max_len}), nob dev={len(dev)} "
     f"(dev words without a piece: {nomiss}); base={a.base}")
 
 model = AutoModelForTokenClassification.from_pretrained(
@@ -238,6 +304,8 @@ def progress():
 done = False
 for ep in range(state["epoch"] + 1, a.epochs + 1):
     tl, tn, t0 = 0.0, 0, time.time()
+    if a.context:
+        train = epoch_data(ep)
     for b in batches(train, a.batch, True, a.seed * 1000 + ep):
         p = progress()
         if p >= 1.0:

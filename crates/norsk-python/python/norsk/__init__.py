@@ -79,7 +79,9 @@ class NerPipeline(_LabelledPipeline):
     and ``end`` (character offsets: ``text[start:end] == word``); with
     ``aggregation_strategy="none"``, ``entity`` and ``index`` instead of
     ``entity_group``. Texts are tagged sentence by sentence unless
-    ``split_sentences=False``; long texts run in windows overlapping by
+    ``split_sentences=False``, each with its neighbouring sentences as
+    context (``context="neighbours"``) or alone (``"alone"``); ``"model"``
+    does as the model was trained. Long texts run in windows overlapping by
     ``stride`` tokens (``None``: only the first window).
     """
 
@@ -91,6 +93,7 @@ class NerPipeline(_LabelledPipeline):
         ignore_labels: Optional[List[str]] = None,
         batch_size: int = 8,
         split_sentences: bool = True,
+        context: str = "model",
         precision: str = "f32",
     ) -> None:
         self._model = _norsk.NerModel(
@@ -100,6 +103,7 @@ class NerPipeline(_LabelledPipeline):
             ignore_labels=ignore_labels,
             batch_size=batch_size,
             split_sentences=split_sentences,
+            context=context,
             precision=precision,
             models_dir=_models_dir(),
         )
@@ -220,7 +224,7 @@ def pipeline(task: str, model: Optional[str] = None, **kwargs: Any):
     (``owner/name[@revision]``); ``None`` takes the shipped model (NER and
     text classification). Other keyword arguments go to the pipeline class:
     ``aggregation_strategy``, ``stride``, ``ignore_labels``, ``batch_size``,
-    ``split_sentences``, ``precision`` (``"f32"``, ``"f16"``, ``"bf16"``,
+    ``split_sentences``, ``context``, ``precision`` (``"f32"``, ``"f16"``, ``"bf16"``,
     ``"int8"``), ``top_k``, ``kind``, ``truncate``.
     """
     try:
