@@ -1,7 +1,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use std::io::Read;
+
+use candle_core::safetensors::Load;
 use candle_core::{Device, Tensor};
+use safetensors::tensor::{Metadata, TensorInfo, TensorView};
 use serde::Deserialize;
 
 use crate::ModelError;
@@ -126,14 +130,59 @@ pub fn load_weights(
         .collect())
 }
 
+/// The tensors of a safetensors file, read one at a time: the header is
+/// parsed and checked (offsets in order, sizes matching shapes and dtypes,
+/// the file as long as the header says), then each tensor's bytes are read
+/// into a buffer reused for the next. Peak memory is the tensors plus the
+/// largest one, not the tensors plus the whole file, as reading the file
+/// whole first (`candle_core::safetensors::load`) costs.
 fn read_safetensors(path: &Path, device: &Device) -> Result<Vec<(String, Tensor)>, ModelError> {
-    let tensors =
-        candle_core::safetensors::load(path, device).map_err(|e| ModelError::Weights {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    Ok(tensors.into_iter().collect())
+    let err = |reason: String| ModelError::Weights {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let file_len = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    let mut prefix = [0u8; 8];
+    file.read_exact(&mut prefix)
+        .map_err(|e| err(format!("no safetensors header: {e}")))?;
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > file_len.saturating_sub(8) || header_len > MAX_HEADER_BYTES {
+        return Err(err(format!(
+            "header of {header_len} bytes in a file of {file_len}"
+        )));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| err(format!("header: {e}")))?;
+    let metadata: Metadata =
+        serde_json::from_slice(&header).map_err(|e| err(format!("header: {e}")))?;
+    let mut infos: Vec<(String, &TensorInfo)> = metadata.tensors().into_iter().collect();
+    infos.sort_by_key(|(_, info)| info.data_offsets);
+    let data_len = infos.last().map_or(0, |(_, info)| info.data_offsets.1) as u64;
+    if 8 + header_len + data_len != file_len {
+        return Err(err(format!(
+            "the header describes {data_len} bytes of tensors, the file holds {}",
+            file_len - 8 - header_len
+        )));
+    }
+    let mut buffer = Vec::new();
+    let mut tensors = Vec::with_capacity(infos.len());
+    for (name, info) in infos {
+        let (start, end) = info.data_offsets;
+        buffer.resize(end - start, 0);
+        file.read_exact(&mut buffer)
+            .map_err(|e| err(format!("{name}: {e}")))?;
+        let tensor = TensorView::new(info.dtype, info.shape.clone(), &buffer)
+            .map_err(|e| err(format!("{name}: {e}")))
+            .and_then(|view| view.load(device).map_err(|e| err(format!("{name}: {e}"))))?;
+        tensors.push((name, tensor));
+    }
+    Ok(tensors)
 }
+
+/// The largest safetensors header read (the format's own limit).
+const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 fn normalise_name(name: &str, has_prefix: bool) -> String {
     let name = if let Some(stem) = name.strip_suffix(".gamma") {

@@ -63,6 +63,13 @@ def test_ner_options_equal_the_cli(cli, tmp_path):
     assert all("entity" in e and "index" in e for e in pipe(TEXTS[0]))
 
 
+def test_sentence_context_equals_the_cli(cli, tmp_path):
+    for context in ("alone", "neighbours"):
+        pipe = norsk.pipeline("ner", context=context)
+        out = cli("ner", "--input", jsonl(tmp_path, TEXTS[:6]), "--format", "jsonl", "--context", context)
+        assert pipe(TEXTS[:6]) == [json.loads(line)["entities"] for line in out.splitlines()]
+
+
 def test_text_classification_equals_the_cli(cli, tmp_path):
     pipe = norsk.pipeline("text-classification", top_k=None)
     texts = [t for t in TEXTS if t.strip()]
@@ -161,6 +168,8 @@ def test_bad_settings_raise():
         norsk.pipeline("ner", aggregation_strategy="loudest")
     with pytest.raises(ValueError, match="batch_size"):
         norsk.pipeline("ner", batch_size=0)
+    with pytest.raises(ValueError, match="context"):
+        norsk.pipeline("ner", context="both")
     with pytest.raises(norsk.NorskError, match="cannot load a zero-shot model from .*tiny-ner.*NLI model or an embedding model"):
         norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-ner"))
     zero_shot = norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-nli"))
