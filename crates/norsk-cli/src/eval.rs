@@ -153,8 +153,8 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
         ..NerOptions::default()
     };
     let context = match pipeline.uses_neighbours(args.context) {
-        true => "neighbours",
-        false => "alone",
+        true => SentenceContext::Neighbours,
+        false => SentenceContext::Alone,
     };
     let started = Instant::now();
     let predicted = pipeline.tag_words(&words, &options)?;
@@ -169,7 +169,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 "data": args.data.display().to_string(),
                 "precision": args.precision.to_string(),
                 "aggregation": args.aggregation.to_string(),
-                "context": context,
+                "context": context.to_string(),
                 "sentences": data.len(),
                 "words": word_count,
                 "seconds": seconds,

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use candle_core::safetensors::Load;
 use candle_core::{Device, Tensor};
