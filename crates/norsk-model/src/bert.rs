@@ -455,17 +455,6 @@ struct FeedForward {
     norm: Norm,
 }
 
-/// Whether the feed-forward output layer runs in int8 under [`Mode::Int8`]:
-/// only with 8-bit weights. Its inputs (GELU outputs, 4 × wider) lose the
-/// most to quantization. NorNE dev F1 of the shipped model (`norsk eval ner`),
-/// f32 nob 0.8399 / nno 0.8083: with 7-bit weights in every layer nob fell to
-/// 0.828, with this layer in f32 to 0.8384; with 8-bit weights (AMD EPYC
-/// Zen 4, AVX512-VNNI, oneDNN) and this layer in int8 too, nob 0.8367 and nno
-/// 0.8075, 1.7× the f32 words/s.
-fn ffn_out_in_int8() -> bool {
-    crate::kernels::selected().int8_weights == crate::kernels::WeightBits::Eight
-}
-
 impl FeedForward {
     fn load(vb: VarBuilder, c: &BertConfig, mode: Mode) -> candle_core::Result<Self> {
         Ok(Self {
@@ -480,10 +469,7 @@ impl FeedForward {
                 c.intermediate_size,
                 c.hidden_size,
                 vb.pp("output").pp("dense"),
-                match mode {
-                    Mode::Int8 if !ffn_out_in_int8() => Mode::Inference,
-                    other => other,
-                },
+                mode,
                 None,
             )?,
             norm: Norm::load(

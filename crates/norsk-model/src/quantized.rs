@@ -2,13 +2,14 @@
 //! `quantize_dynamic` does it: weights quantized once at load, per output
 //! channel, and activations quantized per row on the fly before each product.
 //!
-//! * **Weights**: symmetric, one scale per output column, 8-bit values in
-//!   `[-127, 127]` where the product adds `u8 × i8` quads straight into `i32`
-//!   (AVX512-VNNI, AMX), else 7-bit values in `[-63, 63]` ("reduce range"),
-//!   which keep pair sums inside `i16`, so that AVX2's `vpmaddubsw` never
-//!   saturates ([`WeightBits`]). Either way the integer result is exact.
-//! * **Activations**: asymmetric `u8` per row (scale and zero point from the
-//!   row's range, which always includes 0).
+//! * **Weights**: symmetric, one scale per output column, values in
+//!   `[-127, 127]`.
+//! * **Activations**: asymmetric per row (scale and zero point from the
+//!   row's range, which always includes 0), levels in `[0, 255]` where the
+//!   product adds `u8 × i8` quads straight into `i32` (AVX512-VNNI, AMX),
+//!   else in `[0, 127]`, which keeps pair sums inside `i16`, so that AVX2's
+//!   `vpmaddubsw` never saturates ([`Int8Ranges`]). Either way the integer
+//!   result is exact.
 //! * **Product**: `i32` sums of `u8 × i8`, then
 //!   `y = s_row · s_col · (Σ q_a q_w − z_row · Σ q_w) + bias` in f32.
 //!
@@ -23,11 +24,13 @@ use rayon::prelude::*;
 
 use crate::fast_math;
 use crate::kernels::{
-    self, Int8Kernel, Int8Product, PackedInt8, ProductLibrary, SharedMut, WeightBits,
+    self, Int8Kernel, Int8Product, Int8Ranges, PackedInt8, ProductLibrary, SharedMut,
 };
 use crate::rows::map_rows;
 use crate::HiddenAct;
 
+/// The largest int8 weight magnitude (weights are symmetric).
+const WEIGHT_MAX: f32 = 127.0;
 /// Output columns per packed panel.
 const NR: usize = 16;
 /// Rows per kernel call.
@@ -53,6 +56,8 @@ pub struct QuantizedLinear {
     /// The bias, zeros where the layer has none.
     bias: Vec<f32>,
     activation: Option<HiddenAct>,
+    /// How the operands share their bits.
+    ranges: Int8Ranges,
     in_features: usize,
     out_features: usize,
 }
@@ -79,18 +84,18 @@ impl QuantizedLinear {
         activation: Option<HiddenAct>,
     ) -> candle_core::Result<Self> {
         let chosen = kernels::selected();
-        Self::with_kernel(linear, activation, chosen.int8, chosen.int8_weights)
+        Self::with_kernel(linear, activation, chosen.int8, chosen.int8_ranges)
     }
 
-    /// As [`QuantizedLinear::from_linear`], on the given kernel with weights
-    /// of the given width.
+    /// As [`QuantizedLinear::from_linear`], on the given kernel with the
+    /// given operand ranges.
     pub(crate) fn with_kernel(
         linear: &Linear,
         activation: Option<HiddenAct>,
         kernel: Int8Kernel,
-        bits: WeightBits,
+        ranges: Int8Ranges,
     ) -> candle_core::Result<Self> {
-        Self::build(linear, activation, kernel, bits, LibraryLayout::Packed)
+        Self::build(linear, activation, kernel, ranges, LibraryLayout::Packed)
     }
 
     /// As [`QuantizedLinear::with_kernel`]; a library's weights are packed
@@ -99,10 +104,9 @@ impl QuantizedLinear {
         linear: &Linear,
         activation: Option<HiddenAct>,
         kernel: Int8Kernel,
-        bits: WeightBits,
+        ranges: Int8Ranges,
         layout: LibraryLayout,
     ) -> candle_core::Result<Self> {
-        let weight_max = bits.max();
         let weight = linear.weight().to_dtype(candle_core::DType::F32)?;
         let (out_features, in_features) = weight.dims2()?;
         let rows = weight.to_vec2::<f32>()?;
@@ -115,9 +119,9 @@ impl QuantizedLinear {
         let mut col_sums = Vec::with_capacity(out_features);
         for (row, dst) in rows.iter().zip(quantized.chunks_exact_mut(in_features)) {
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let scale = if max > 0.0 { max / weight_max } else { 1.0 };
+            let scale = if max > 0.0 { max / WEIGHT_MAX } else { 1.0 };
             for (d, &w) in dst.iter_mut().zip(row) {
-                *d = (w / scale).round().clamp(-weight_max, weight_max) as i8;
+                *d = (w / scale).round().clamp(-WEIGHT_MAX, WEIGHT_MAX) as i8;
             }
             scales.push(scale);
             col_sums.push(dst.iter().map(|&q| q as i32).sum());
@@ -138,7 +142,7 @@ impl QuantizedLinear {
                     None => Weights::Rows(quantized, library),
                 }
             }
-            own => Weights::Packed(pack(&quantized, in_features), Kernel::of(own, bits)),
+            own => Weights::Packed(pack(&quantized, in_features), Kernel::of(own, ranges)),
         };
         Ok(Self {
             weights,
@@ -146,6 +150,7 @@ impl QuantizedLinear {
             col_sums,
             bias,
             activation,
+            ranges,
             in_features,
             out_features,
         })
@@ -199,7 +204,7 @@ impl QuantizedLinear {
         let row_params: Vec<(f32, i32)> = x
             .chunks_exact(k)
             .zip(quantized.chunks_exact_mut(k))
-            .map(|(row, dst)| quantize_row(row, dst))
+            .map(|(row, dst)| quantize_row(row, dst, self.ranges))
             .collect();
         // Safety: `quantized` holds the tile's rows × k, `acc` rows × n.
         unsafe { packed.multiply(quantized.as_ptr(), acc.as_mut_ptr()) };
@@ -226,7 +231,7 @@ impl QuantizedLinear {
         let mut row_scale = vec![0f32; blocks * MR];
         let mut row_zero = vec![0i32; blocks * MR];
         for (r, row) in x.chunks_exact(k).enumerate() {
-            let (scale, zero) = quantize_row(row, &mut quantized[r * kp..r * kp + k]);
+            let (scale, zero) = quantize_row(row, &mut quantized[r * kp..r * kp + k], self.ranges);
             row_scale[r] = scale;
             row_zero[r] = zero;
         }
@@ -265,7 +270,7 @@ impl QuantizedLinear {
         let row_params: Vec<(f32, i32)> = x
             .par_chunks(k)
             .zip(quantized.par_chunks_mut(k))
-            .map(|(row, dst)| quantize_row(row, dst))
+            .map(|(row, dst)| quantize_row(row, dst, self.ranges))
             .collect();
         let dst = SharedMut(out.as_mut_ptr());
         kernels::column_blocks(n, |start, end| {
@@ -371,37 +376,55 @@ impl CustomOp1 for QuantizedLinear {
     }
 }
 
-/// Quantizes one row to `u8` with the row's own scale and zero point.
-fn quantize_row(row: &[f32], dst: &mut [u8]) -> (f32, i32) {
+/// Quantizes one row to levels `0..=ranges.activation_max()` with the row's
+/// own scale and zero point.
+fn quantize_row(row: &[f32], dst: &mut [u8], ranges: Int8Ranges) -> (f32, i32) {
+    let top = ranges.activation_max();
     let (lo, hi) = fast_math::min_max(row);
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let range = hi - lo;
     let scale = if range > 0.0 && range.is_finite() {
-        range / 255.0
+        range / top
     } else {
         1.0
     };
-    let zero = (-lo / scale).round().clamp(0.0, 255.0);
-    quantize_values_on_this_cpu(row, dst, 1.0 / scale, zero);
+    let zero = (-lo / scale).round().clamp(0.0, top);
+    let levels = Levels {
+        inv: 1.0 / scale,
+        zero,
+        top,
+    };
+    quantize_values_on_this_cpu(row, dst, levels);
     (scale, zero as i32)
 }
 
+/// How [`quantize_values`] maps a value to a level.
+#[derive(Clone, Copy)]
+struct Levels {
+    /// One over the scale.
+    inv: f32,
+    /// The level of 0.
+    zero: f32,
+    /// The highest level.
+    top: f32,
+}
+
 /// [`quantize_values`], 32 values at a time where the kernels may use AVX2.
-fn quantize_values_on_this_cpu(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
+fn quantize_values_on_this_cpu(row: &[f32], dst: &mut [u8], levels: Levels) {
     #[cfg(target_arch = "x86_64")]
     if fast_math::has_avx2() {
         // Safety: the CPU has AVX2.
-        return unsafe { quantize_values_avx2(row, dst, inv, zero) };
+        return unsafe { quantize_values_avx2(row, dst, levels) };
     }
-    quantize_values(row, dst, inv, zero);
+    quantize_values(row, dst, levels);
 }
 
-/// `q = round(v / scale) + zero`, clamped to `[0, 255]` (NaN gives 0).
-fn quantize_values(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
+/// `q = round(v / scale) + zero`, clamped to `[0, top]` (NaN gives 0).
+fn quantize_values(row: &[f32], dst: &mut [u8], Levels { inv, zero, top }: Levels) {
     for (d, &v) in dst.iter_mut().zip(row) {
         // Rounds half up like `round` does for these non-negative values
-        // (the value is in [0.5, 255.5]).
-        *d = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as i32 as u8;
+        // (the value is in [0.5, top + 0.5]).
+        *d = ((v * inv + zero).clamp(0.0, top) + 0.5) as i32 as u8;
     }
 }
 
@@ -410,13 +433,13 @@ fn quantize_values(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
 /// int conversion), which made quantizing 10 % of the int8 pass.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn quantize_values_avx2(row: &[f32], dst: &mut [u8], inv: f32, zero: f32) {
+unsafe fn quantize_values_avx2(row: &[f32], dst: &mut [u8], levels: Levels) {
     use std::arch::x86_64::*;
     let n = row.len().min(dst.len());
-    let (inv_v, zero_v) = (_mm256_set1_ps(inv), _mm256_set1_ps(zero));
+    let (inv_v, zero_v) = (_mm256_set1_ps(levels.inv), _mm256_set1_ps(levels.zero));
     let (low, high, half) = (
         _mm256_setzero_ps(),
-        _mm256_set1_ps(255.0),
+        _mm256_set1_ps(levels.top),
         _mm256_set1_ps(0.5),
     );
     // `packus` interleaves the 128-bit lanes; this puts the 4-byte groups
@@ -437,7 +460,7 @@ unsafe fn quantize_values_avx2(row: &[f32], dst: &mut [u8], inv: f32, zero: f32)
         let bytes = _mm256_permutevar8x32_epi32(words, order);
         _mm256_storeu_si256(dst.as_mut_ptr().add(i) as *mut __m256i, bytes);
     }
-    quantize_values(&row[whole..n], &mut dst[whole..n], inv, zero);
+    quantize_values(&row[whole..n], &mut dst[whole..n], levels);
 }
 
 /// norsk's own integer kernels.
@@ -451,14 +474,17 @@ enum Kernel {
 }
 
 impl Kernel {
-    /// The kernel that runs `own` with weights of `bits` on this CPU: the
-    /// portable one where the CPU lacks its instructions, and for 8-bit
-    /// weights in place of the AVX2 one (they would saturate `vpmaddubsw`'s
+    /// The kernel that runs `own` with operands in `ranges` on this CPU:
+    /// the portable one where the CPU lacks its instructions, and for full
+    /// ranges in place of the AVX2 one (they would saturate `vpmaddubsw`'s
     /// pair sums).
-    fn of(own: Int8Kernel, bits: WeightBits) -> Self {
+    fn of(own: Int8Kernel, ranges: Int8Ranges) -> Self {
         match own {
             #[cfg(target_arch = "x86_64")]
-            Int8Kernel::Avx2 if is_x86_feature_detected!("avx2") && bits == WeightBits::Seven => {
+            Int8Kernel::Avx2
+                if is_x86_feature_detected!("avx2")
+                    && ranges == Int8Ranges::SevenBitActivations =>
+            {
                 Kernel::Avx2
             }
             #[cfg(target_arch = "x86_64")]
@@ -576,8 +602,8 @@ mod tests {
     }
 
     /// norsk's kernels this CPU runs and every kernel library this machine
-    /// can open, each with the weight width it would be given here.
-    fn every_int8_kernel() -> Vec<(Int8Kernel, WeightBits)> {
+    /// can open, each with the operand ranges it would be given here.
+    fn every_int8_kernel() -> Vec<(Int8Kernel, Int8Ranges)> {
         let mut all = vec![Int8Kernel::Portable];
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
@@ -595,7 +621,7 @@ mod tests {
                 .map(Int8Kernel::Library),
         );
         all.into_iter()
-            .map(|kernel| (kernel, WeightBits::for_kernel(kernel, isa)))
+            .map(|kernel| (kernel, Int8Ranges::for_kernel(kernel, isa)))
             .collect()
     }
 
@@ -615,32 +641,33 @@ mod tests {
             let x = Tensor::from_vec(test_util::random(m * k, 3, 1.0), (1, m, k), &Device::Cpu)
                 .unwrap();
             let want = layer.forward(&x).unwrap();
-            let portable = |act, bits| {
-                QuantizedLinear::with_kernel(&layer, act, Int8Kernel::Portable, bits)
+            let portable = |act, ranges| {
+                QuantizedLinear::with_kernel(&layer, act, Int8Kernel::Portable, ranges)
                     .unwrap()
                     .forward(&x)
                     .unwrap()
             };
             // Every kernel gives the integers the portable kernel gives at
-            // the same weight width, hence the same outputs to the last bit.
-            for (kernel, bits) in every_int8_kernel() {
+            // the same operand ranges, hence the same outputs to the last bit.
+            for (kernel, ranges) in every_int8_kernel() {
                 // A library's packed weights (where it has a layout of its
                 // own) and its product on plain rows.
                 for layout in [LibraryLayout::Packed, LibraryLayout::Rows] {
                     let act = Some(HiddenAct::Gelu);
-                    let other = QuantizedLinear::build(&layer, act, kernel, bits, layout)
+                    let other = QuantizedLinear::build(&layer, act, kernel, ranges, layout)
                         .unwrap()
                         .forward(&x)
                         .unwrap();
-                    let diff = test_util::max_abs_diff(&other, &portable(act, bits));
-                    assert_eq!(diff, 0.0, "{} {bits:?} m={m} k={k} n={n}", kernel.name());
+                    let diff = test_util::max_abs_diff(&other, &portable(act, ranges));
+                    assert_eq!(diff, 0.0, "{} {ranges:?} m={m} k={k} n={n}", kernel.name());
                 }
             }
-            let seven = test_util::max_abs_diff(&portable(None, WeightBits::Seven), &want);
-            let eight = test_util::max_abs_diff(&portable(None, WeightBits::Eight), &want);
+            let error = |ranges| test_util::max_abs_diff(&portable(None, ranges), &want);
+            let full = error(Int8Ranges::Full);
+            let seven = error(Int8Ranges::SevenBitActivations);
             // Inputs in [-1, 1]: each of k terms is off by at most about
-            // (1/127 + 1/63) / 2 with 7-bit weights, and the errors mostly
-            // cancel; 8-bit weights halve the weights' share.
+            // (2/127 + 1/127) / 2 with 7-bit activations, and the errors
+            // mostly cancel; 8-bit activations are closer.
             let bound = 0.02 * k as f32;
             assert!(
                 seven < bound,
@@ -648,10 +675,10 @@ mod tests {
             );
             assert!(seven > 0.0, "quantization should not be exact");
             assert!(
-                eight < seven,
-                "m={m} k={k} n={n}: 8-bit weights ({eight}) no closer than 7-bit ({seven})"
+                full < seven,
+                "m={m} k={k} n={n}: 8-bit activations ({full}) no closer than 7-bit ({seven})"
             );
-            let chosen = kernels::selected().int8_weights;
+            let chosen = kernels::selected().int8_ranges;
             let activated = QuantizedLinear::from_linear(&layer, Some(HiddenAct::Relu))
                 .unwrap()
                 .forward(&x)
@@ -665,51 +692,54 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn eight_bit_weights_never_run_on_the_saturating_avx2_kernel() {
+    fn full_ranges_never_run_on_the_saturating_avx2_kernel() {
         if !is_x86_feature_detected!("avx2") {
             return;
         }
         let layer = linear(16, 8);
-        let q = QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Avx2, WeightBits::Eight)
-            .unwrap();
+        let q =
+            QuantizedLinear::with_kernel(&layer, None, Int8Kernel::Avx2, Int8Ranges::Full).unwrap();
         assert!(matches!(q.weights, Weights::Packed(_, Kernel::Portable)));
     }
 
     /// Asserts that `kernel` gives the portable kernel's integers for
-    /// weights up to `bits`, extreme ones included.
+    /// operands anywhere in `ranges`, extreme ones included.
     #[cfg(target_arch = "x86_64")]
-    fn gives_the_portable_integers(kernel: Kernel, bits: WeightBits) {
-        let (groups, max) = (9, bits.max() as i32);
+    fn gives_the_portable_integers(kernel: Kernel, ranges: Int8Ranges) {
+        let groups = 9;
+        let (a_top, w_max) = (ranges.activation_max() as usize, WEIGHT_MAX as i32);
         let a: Vec<u8> = (0..MR * groups * KG)
-            .map(|i| (i * 37 % 256) as u8)
+            .map(|i| (i * 37 % (a_top + 1)) as u8)
             .collect();
         let w: Vec<i8> = (0..groups * NR * KG)
-            .map(|i| ((i * 53) as i32 % (2 * max + 1) - max) as i8)
+            .map(|i| ((i * 53) as i32 % (2 * w_max + 1) - w_max) as i8)
             .collect();
-        let extreme_a = vec![255u8; a.len()];
-        let extreme_w = vec![-max as i8; w.len()];
-        for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
-            assert_eq!(
-                kernel.run(a, w, groups),
-                Kernel::Portable.run(a, w, groups),
-                "{kernel:?} {bits:?}"
-            );
+        let extreme_a = vec![a_top as u8; a.len()];
+        for extreme_w in [-w_max, w_max] {
+            let extreme_w = vec![extreme_w as i8; w.len()];
+            for (a, w) in [(&a, &w), (&extreme_a, &extreme_w)] {
+                assert_eq!(
+                    kernel.run(a, w, groups),
+                    Kernel::Portable.run(a, w, groups),
+                    "{kernel:?} {ranges:?}"
+                );
+            }
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn vnni_kernel_gives_the_portable_integers_with_8_bit_weights() {
+    fn vnni_kernel_gives_the_portable_integers_with_full_ranges() {
         if is_x86_feature_detected!("avx512vnni") {
-            gives_the_portable_integers(Kernel::Avx512Vnni, WeightBits::Eight);
+            gives_the_portable_integers(Kernel::Avx512Vnni, Int8Ranges::Full);
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx2_kernel_gives_the_portable_integers_with_7_bit_weights() {
+    fn avx2_kernel_gives_the_portable_integers_with_7_bit_activations() {
         if is_x86_feature_detected!("avx2") {
-            gives_the_portable_integers(Kernel::Avx2, WeightBits::Seven);
+            gives_the_portable_integers(Kernel::Avx2, Int8Ranges::SevenBitActivations);
         }
     }
 
@@ -722,25 +752,37 @@ mod tests {
         row[40] = f32::INFINITY;
         row[77] = f32::NEG_INFINITY;
         row[100] = 0.5;
-        for (inv, zero) in [(1.0, 0.0), (2.3, 100.0), (0.01, 255.0), (7.5, 17.0)] {
+        for (inv, zero, top) in [
+            (1.0, 0.0, 255.0),
+            (2.3, 100.0, 255.0),
+            (0.01, 255.0, 255.0),
+            (7.5, 17.0, 255.0),
+            (2.3, 100.0, 127.0),
+            (7.5, 17.0, 127.0),
+        ] {
+            let levels = Levels { inv, zero, top };
             for len in [0, 1, 31, 32, 33, 64, 203] {
                 let mut want = vec![0u8; len];
-                quantize_values(&row[..len], &mut want, inv, zero);
+                quantize_values(&row[..len], &mut want, levels);
+                assert!(want.iter().all(|&q| q as f32 <= top));
                 let mut got = vec![0u8; len];
-                quantize_values_on_this_cpu(&row[..len], &mut got, inv, zero);
-                assert_eq!(got, want, "inv {inv} zero {zero} len {len}");
+                quantize_values_on_this_cpu(&row[..len], &mut got, levels);
+                assert_eq!(got, want, "inv {inv} zero {zero} top {top} len {len}");
             }
         }
     }
 
     #[test]
     fn rows_with_zeros_or_one_value_are_exact_at_zero() {
-        let mut q = vec![0u8; 4];
-        let (scale, zero) = quantize_row(&[0.0; 4], &mut q);
-        assert!(scale > 0.0);
-        assert!(q.iter().all(|&v| v as i32 == zero));
-        let (scale, zero) = quantize_row(&[-2.0, 0.0, 1.0, 3.0], &mut q);
-        assert_eq!(q[1] as i32, zero);
-        assert!(((q[3] as i32 - zero) as f32 * scale - 3.0).abs() < scale);
+        for ranges in [Int8Ranges::Full, Int8Ranges::SevenBitActivations] {
+            let mut q = vec![0u8; 4];
+            let (scale, zero) = quantize_row(&[0.0; 4], &mut q, ranges);
+            assert!(scale > 0.0);
+            assert!(q.iter().all(|&v| v as i32 == zero));
+            let (scale, zero) = quantize_row(&[-2.0, 0.0, 1.0, 3.0], &mut q, ranges);
+            assert_eq!(q[1] as i32, zero);
+            assert_eq!(q[3] as f32, ranges.activation_max());
+            assert!(((q[3] as i32 - zero) as f32 * scale - 3.0).abs() < scale);
+        }
     }
 }
