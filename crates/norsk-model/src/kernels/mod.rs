@@ -17,7 +17,7 @@
 //! ran at a third of oneDNN's, and on an AMD EPYC with AVX512-VNNI (Zen 4)
 //! its int8 product still saturated. Every int8 path gives the integers the
 //! portable kernel gives with the same operand ranges ([`Int8Ranges`]):
-//! 8-bit activations from AVX512-VNNI up, 7-bit below, where norsk's AVX2
+//! 8-bit activations from AVX512-VNNI up, 6-bit below, where norsk's AVX2
 //! kernel and the libraries add pairs in `i16`.
 //! Below AVX512-VNNI the libraries' int8 products are not used: oneMKL's
 //! saturates its 16-bit pair sums, and oneDNN's ran slower than norsk's AVX2
@@ -209,32 +209,35 @@ impl Int8Kernel {
 /// (`[-127, 127]`, one scale per output column). Where the product adds
 /// `u8 × i8` quads straight into `i32` (AVX512-VNNI's `vpdpbusd`, AMX) the
 /// activations have eight too; where it first adds pairs into saturating
-/// `i16` (AVX2's `vpmaddubsw`, and the libraries below VNNI) they have seven
-/// (`[0, 127]`), so that no pair sum can saturate (`2 · 127 · 127 < 2¹⁵`).
+/// `i16` (AVX2's `vpmaddubsw`, and the libraries below VNNI) they have six
+/// (`[0, 63]`), so that even the sum of two pair sums cannot saturate
+/// (`2 · 2 · 63 · 127 < 2¹⁵`) and norsk's AVX2 kernel widens two groups of
+/// inputs into `i32` at once.
 ///
-/// Seven-bit activations rather than ONNX Runtime's "reduce range" (7-bit
-/// weights): NorNE dev F1 of the shipped model (`norsk eval ner`, AMD EPYC
-/// Zen 3, AVX2 only), f32 nob 0.8602 / nno 0.8175; 7-bit weights with the
-/// feed-forward output in f32 (the earlier model lost 1.2 points with it in int8)
-/// 0.8620 / 0.8169 at 2,161 / 2,044 words/s; 7-bit activations with every
-/// layer in int8 0.8620 / 0.8140 at 2,505 / 2,419 words/s.
+/// NorNE dev F1 of the shipped model (`norsk eval ner`, AMD EPYC Zen 3, AVX2
+/// only; f32 nob 0.8602 / nno 0.8175): ONNX Runtime's "reduce range" (7-bit
+/// weights, 8-bit activations) with the feed-forward output in f32 (the
+/// earlier model lost 1.2 points with it in int8) 0.8620 / 0.8169 at
+/// 2,161 / 2,044 words/s; 8-bit weights and 7-bit activations in every layer
+/// 0.8620 / 0.8140; 6-bit activations 0.8615 / 0.8196 (5-bit 0.8622 /
+/// 0.8162; 3-bit 0.29, so the levels are real).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Int8Ranges {
     /// Activations in `[0, 255]`.
     Full,
-    /// Activations in `[0, 127]`.
-    SevenBitActivations,
+    /// Activations in `[0, 63]`.
+    SixBitActivations,
 }
 
 impl Int8Ranges {
     /// The ranges the int8 products may use on this kernel at this level:
     /// full for norsk's VNNI kernel and for a library from AVX512-VNNI up,
-    /// else 7-bit activations.
+    /// else 6-bit activations.
     pub fn for_kernel(kernel: Int8Kernel, isa: Isa) -> Self {
         match kernel {
             Int8Kernel::Avx512Vnni => Int8Ranges::Full,
             Int8Kernel::Library(_) if isa >= Isa::Avx512Vnni => Int8Ranges::Full,
-            _ => Int8Ranges::SevenBitActivations,
+            _ => Int8Ranges::SixBitActivations,
         }
     }
 
@@ -242,7 +245,7 @@ impl Int8Ranges {
     pub fn activation_bits(self) -> u32 {
         match self {
             Int8Ranges::Full => 8,
-            Int8Ranges::SevenBitActivations => 7,
+            Int8Ranges::SixBitActivations => 6,
         }
     }
 
@@ -505,7 +508,7 @@ fn choose(options: &KernelOptions) -> Result<Kernels, KernelError> {
         Int8Ranges::Full => format!(
             "int8 operands: {int8_ranges} ({isa}: the products add u8 × i8 quads into i32 exactly)"
         ),
-        Int8Ranges::SevenBitActivations => format!(
+        Int8Ranges::SixBitActivations => format!(
             "int8 operands: {int8_ranges} ({} products add pairs in saturating i16)",
             int8.name()
         ),
