@@ -25,10 +25,10 @@ use crate::HiddenAct;
 /// Values per unit of work when an activation runs on the worker threads.
 const ACTIVATION_CHUNK: usize = 16 * 1024;
 
-/// Output columns per panel of a library's weights. oneDNN's `sgemm` on 128
-/// rows read `768 × 3072` weights at 65 GFLOP/s with their whole row as the
-/// stride and at 90 from contiguous panels 384 columns wide (AMD EPYC Zen 3,
-/// one thread); 1,024 rows ran at 94–95 either way.
+/// Output columns per panel of a library's weights at most. oneDNN's `sgemm`
+/// on 128 rows read `768 × 3072` weights at 65 GFLOP/s with their whole row
+/// as the stride and at 90 from contiguous panels 384 columns wide (AMD EPYC
+/// Zen 3, one thread); 1,024 rows ran at 94–95 either way.
 const PANEL_COLUMNS: usize = 384;
 
 /// A linear layer `y = act(x Wᵀ + b)` for f32 inference.
@@ -52,22 +52,29 @@ enum Weight {
     Bf16(Panels<u16>, &'static dyn ProductLibrary),
 }
 
-/// `Wᵀ` (`[in, out]`) cut into panels of [`PANEL_COLUMNS`] output columns
-/// (the last one narrower where `out` is not a multiple), each `[in, width]`
+/// `Wᵀ` (`[in, out]`) cut into panels of output columns, each `[in, width]`
 /// row-major and contiguous: a library reads a panel with a short stride
-/// and one library call computes one panel.
+/// and one library call computes one panel. The panels are as many as the
+/// threads or a multiple of them, so that every thread gets the same work,
+/// and at most [`PANEL_COLUMNS`] wide (multiples of 16; the last one may be
+/// narrower).
 struct Panels<T> {
     data: Vec<T>,
     in_features: usize,
     out_features: usize,
+    width: usize,
 }
 
 impl<T: Copy + Send + Sync> Panels<T> {
-    /// Cuts row-major `[in, out]` values into panels.
+    /// Cuts row-major `[in, out]` values into panels for this process's
+    /// threads.
     fn new(transposed: &[T], in_features: usize, out_features: usize) -> Self {
+        let threads = candle_core::utils::get_num_threads().max(1);
+        let panels = out_features.div_ceil(PANEL_COLUMNS).div_ceil(threads) * threads;
+        let width = out_features.div_ceil(panels).div_ceil(16) * 16;
         let mut data = Vec::with_capacity(transposed.len());
-        for start in (0..out_features).step_by(PANEL_COLUMNS) {
-            let end = (start + PANEL_COLUMNS).min(out_features);
+        for start in (0..out_features).step_by(width) {
+            let end = (start + width).min(out_features);
             for row in transposed.chunks_exact(out_features) {
                 data.extend_from_slice(&row[start..end]);
             }
@@ -76,6 +83,7 @@ impl<T: Copy + Send + Sync> Panels<T> {
             data,
             in_features,
             out_features,
+            width,
         }
     }
 
@@ -85,6 +93,7 @@ impl<T: Copy + Send + Sync> Panels<T> {
             data: self.data.iter().map(|&v| convert(v)).collect(),
             in_features: self.in_features,
             out_features: self.out_features,
+            width: self.width,
         }
     }
 
@@ -92,13 +101,11 @@ impl<T: Copy + Send + Sync> Panels<T> {
     /// threads.
     fn par_for_each(&self, panel: impl Fn(usize, usize, &[T]) + Sync) {
         let (k, n) = (self.in_features, self.out_features);
-        (0..n.div_ceil(PANEL_COLUMNS))
-            .into_par_iter()
-            .for_each(|p| {
-                let start = p * PANEL_COLUMNS;
-                let width = PANEL_COLUMNS.min(n - start);
-                panel(start, width, &self.data[start * k..(start + width) * k]);
-            });
+        (0..n.div_ceil(self.width)).into_par_iter().for_each(|p| {
+            let start = p * self.width;
+            let width = self.width.min(n - start);
+            panel(start, width, &self.data[start * k..(start + width) * k]);
+        });
     }
 }
 
@@ -309,7 +316,7 @@ mod tests {
             Some(HiddenAct::GeluNew),
             Some(HiddenAct::Relu),
         ];
-        // The last shape has three panels, one of them narrower.
+        // The last shape has several panels, one of them narrower.
         for ((m, k, n), act) in [(1, 5, 3), (7, 33, 17), (300, 64, 80), (5, 24, 785)]
             .into_iter()
             .zip(acts)
