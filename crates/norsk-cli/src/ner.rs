@@ -17,8 +17,9 @@ use crate::shard::{self, ShardArgs};
 use crate::{batch, isolate, model, Outcome};
 
 /// Texts tagged together, per window in a model batch: enough to batch
-/// windows well, few enough to stream.
-const CHUNK_BATCHES: usize = 8;
+/// windows well, few enough to stream. `norsk bench --corpus` hands the
+/// pipeline the same chunks.
+pub(crate) const CHUNK_BATCHES: usize = 8;
 
 #[derive(Debug, Args)]
 pub struct NerArgs {
