@@ -1,12 +1,11 @@
-use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 
 use crate::{
-    load_weights, Architecture, BertConfig, BertEncoder, Dropout, EncoderInput, Mode, ModelError,
-    Precision, WeightFiles,
+    Architecture, BertConfig, BertEncoder, Dropout, EncoderInput, Mode, ModelError, Precision,
+    WeightFiles, WeightStore,
 };
 
 /// The standard deviation of fresh head weights (BERT's `initializer_range`).
@@ -23,17 +22,7 @@ struct Loaded {
 impl Loaded {
     fn from_dir(dir: &Path, precision: Precision, want: Architecture) -> Result<Self, ModelError> {
         let config = BertConfig::from_file(&dir.join("config.json"))?;
-        let tensors = load_weights(&WeightFiles::find(dir)?, &Device::Cpu)?;
-        Self::from_parts(config, tensors, precision, want, dir)
-    }
-
-    fn from_parts(
-        config: BertConfig,
-        tensors: HashMap<String, Tensor>,
-        precision: Precision,
-        want: Architecture,
-        dir: &Path,
-    ) -> Result<Self, ModelError> {
+        let weights = WeightStore::open(&WeightFiles::find(dir)?)?;
         let found = config.architecture()?;
         if found != want && found != Architecture::Encoder {
             return Err(ModelError::Unsupported {
@@ -45,10 +34,19 @@ impl Loaded {
             path: dir.join("config.json"),
             reason,
         })?;
-        let weights = tensors.get("classifier.weight").ok_or_else(|| {
-            ModelError::Shape("no classifier.weight: the model has no classification head".into())
-        })?;
-        let (outputs, hidden) = weights.dims2()?;
+        let (outputs, hidden) = match weights.shape("classifier.weight").as_deref() {
+            Some(&[outputs, hidden]) => (outputs, hidden),
+            Some(other) => {
+                return Err(ModelError::Shape(format!(
+                    "classifier.weight has shape {other:?}, not [labels, hidden]"
+                )))
+            }
+            None => {
+                return Err(ModelError::Shape(
+                    "no classifier.weight: the model has no classification head".into(),
+                ))
+            }
+        };
         if outputs != labels.len() {
             return Err(ModelError::LabelMismatch {
                 config: labels.len(),
@@ -61,7 +59,7 @@ impl Loaded {
                 config.hidden_size
             )));
         }
-        let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
+        let vb = weights.into_var_builder(precision.dtype(), &Device::Cpu);
         Self::from_vb(vb, config, labels, precision.inference_mode())
     }
 
@@ -242,8 +240,8 @@ pub fn load_encoder(
     precision: Precision,
 ) -> Result<(BertConfig, BertEncoder), ModelError> {
     let config = BertConfig::from_file(&dir.join("config.json"))?;
-    let tensors = load_weights(&WeightFiles::find(dir)?, &Device::Cpu)?;
-    let vb = VarBuilder::from_tensors(tensors, precision.dtype(), &Device::Cpu);
+    let vb = WeightStore::open(&WeightFiles::find(dir)?)?
+        .into_var_builder(precision.dtype(), &Device::Cpu);
     let encoder = BertEncoder::load_with(vb.pp("bert"), &config, precision.inference_mode())?;
     Ok((config, encoder))
 }
@@ -269,7 +267,7 @@ mod tests {
     fn trainable(dir: &Path) -> (SequenceClassifier, candle_nn::VarMap) {
         let config = BertConfig::from_file(&dir.join("config.json")).unwrap();
         let labels = config.labels().unwrap();
-        let tensors = load_weights(&WeightFiles::find(dir).unwrap(), &Device::Cpu).unwrap();
+        let tensors = crate::load_weights(&WeightFiles::find(dir).unwrap(), &Device::Cpu).unwrap();
         let varmap = candle_nn::VarMap::new();
         {
             let mut data = varmap.data().lock().unwrap();

@@ -31,7 +31,9 @@ pub use float_linear::FloatLinear;
 pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
 pub use precision::Precision;
 pub use quantized::QuantizedLinear;
-pub use weights::{is_sibling_shard, load_weights, shard_names, WeightFiles, WEIGHT_FILE_NAMES};
+pub use weights::{
+    is_sibling_shard, load_weights, shard_names, WeightFiles, WeightStore, WEIGHT_FILE_NAMES,
+};
 
 /// The CPU device every model runs on.
 pub fn cpu() -> candle_core::Device {

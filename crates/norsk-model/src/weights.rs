@@ -1,9 +1,12 @@
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use candle_core::safetensors::Load;
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Shape, Tensor};
+use candle_nn::var_builder::SimpleBackend;
+use candle_nn::VarBuilder;
 use safetensors::tensor::{Metadata, TensorInfo, TensorView};
 use serde::Deserialize;
 
@@ -106,36 +109,174 @@ pub fn load_weights(
     files: &WeightFiles,
     device: &Device,
 ) -> Result<HashMap<String, Tensor>, ModelError> {
-    let raw: Vec<(String, Tensor)> = match files {
-        WeightFiles::Safetensors(path) => read_safetensors(path, device)?,
-        WeightFiles::Sharded { shards, .. } => {
-            let mut all = Vec::new();
-            for shard in shards {
-                all.extend(read_safetensors(shard, device)?);
-            }
-            all
-        }
-        WeightFiles::PyTorch(path) => {
-            candle_core::pickle::read_all(path).map_err(|e| ModelError::Weights {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?
-        }
-    };
-    let has_prefix = raw.iter().any(|(name, _)| name.starts_with("bert."));
-    Ok(raw
-        .into_iter()
-        .map(|(name, tensor)| (normalise_name(&name, has_prefix), tensor))
-        .collect())
+    let store = WeightStore::open(files)?;
+    store
+        .tensors
+        .iter()
+        .map(|(name, stored)| Ok((name.clone(), stored.load(device)?)))
+        .collect()
 }
 
-/// The tensors of a safetensors file, read one at a time: the header is
-/// parsed and checked (offsets in order, sizes matching shapes and dtypes,
-/// the file as long as the header says), then each tensor's bytes are read
-/// into a buffer reused for the next. Peak memory is the tensors plus the
-/// largest one, not the tensors plus the whole file, as reading the file
-/// whole first (`candle_core::safetensors::load`) costs.
-fn read_safetensors(path: &Path, device: &Device) -> Result<Vec<(String, Tensor)>, ModelError> {
+/// The tensors of a model folder under the names [`load_weights`] gives
+/// them, each read from its file only when it is asked for. A model built
+/// from it ([`WeightStore::into_var_builder`]) holds one f32 tensor at a
+/// time beside the copies it keeps (packed, int8, bf16), instead of every
+/// tensor of the folder at once: the peak memory of loading is the model's
+/// own size plus its largest tensor. PyTorch pickles are read whole.
+pub struct WeightStore {
+    tensors: HashMap<String, Stored>,
+}
+
+/// One tensor of a [`WeightStore`].
+enum Stored {
+    /// A safetensors tensor, not read yet.
+    InFile {
+        file: Arc<Mutex<std::fs::File>>,
+        path: Arc<Path>,
+        /// Its name in the file, for messages.
+        name: String,
+        info: TensorInfo,
+        /// Where its bytes begin in the file.
+        offset: u64,
+    },
+    /// A tensor read already.
+    Loaded(Tensor),
+}
+
+impl WeightStore {
+    /// Reads and checks the headers of a model folder's weight files (and a
+    /// PyTorch pickle whole).
+    pub fn open(files: &WeightFiles) -> Result<Self, ModelError> {
+        let raw: Vec<(String, Stored)> = match files {
+            WeightFiles::Safetensors(path) => index_safetensors(path)?,
+            WeightFiles::Sharded { shards, .. } => {
+                let mut all = Vec::new();
+                for shard in shards {
+                    all.extend(index_safetensors(shard)?);
+                }
+                all
+            }
+            WeightFiles::PyTorch(path) => candle_core::pickle::read_all(path)
+                .map_err(|e| ModelError::Weights {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?
+                .into_iter()
+                .map(|(name, tensor)| (name, Stored::Loaded(tensor)))
+                .collect(),
+        };
+        let has_prefix = raw.iter().any(|(name, _)| name.starts_with("bert."));
+        Ok(Self {
+            tensors: raw
+                .into_iter()
+                .map(|(name, stored)| (normalise_name(&name, has_prefix), stored))
+                .collect(),
+        })
+    }
+
+    /// The shape of a tensor, without reading it.
+    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.tensors.get(name).map(|stored| match stored {
+            Stored::InFile { info, .. } => info.shape.clone(),
+            Stored::Loaded(tensor) => tensor.dims().to_vec(),
+        })
+    }
+
+    /// A var builder that reads each tensor when a layer asks for it, in
+    /// `dtype` on `device`.
+    pub fn into_var_builder(self, dtype: DType, device: &Device) -> VarBuilder<'static> {
+        VarBuilder::from_backend(Box::new(self), dtype, device.clone())
+    }
+
+    fn read(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
+        let stored = self.tensors.get(name).ok_or_else(|| {
+            candle_core::Error::CannotFindTensor {
+                path: name.to_string(),
+            }
+            .bt()
+        })?;
+        stored
+            .load(device)
+            .map_err(candle_core::Error::wrap)?
+            .to_dtype(dtype)
+    }
+}
+
+impl SimpleBackend for WeightStore {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        _: candle_nn::Init,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let tensor = self.read(name, dtype, device)?;
+        if tensor.shape() != &shape {
+            Err(candle_core::Error::UnexpectedShape {
+                msg: format!("shape mismatch for {name}"),
+                expected: shape,
+                got: tensor.shape().clone(),
+            }
+            .bt())?
+        }
+        Ok(tensor)
+    }
+
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        self.read(name, dtype, device)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
+    }
+}
+
+impl Stored {
+    /// The tensor, read from its file if it is not in memory.
+    fn load(&self, device: &Device) -> Result<Tensor, ModelError> {
+        let (file, path, name, info, offset) = match self {
+            Stored::Loaded(tensor) => return Ok(tensor.clone()),
+            Stored::InFile {
+                file,
+                path,
+                name,
+                info,
+                offset,
+            } => (file, path, name, info, *offset),
+        };
+        let err = |reason: String| ModelError::Weights {
+            path: path.to_path_buf(),
+            reason: format!("{name}: {reason}"),
+        };
+        let (start, end) = info.data_offsets;
+        let mut bytes = vec![0u8; end - start];
+        {
+            let mut file = file
+                .lock()
+                .map_err(|_| err("the file's lock is poisoned".into()))?;
+            file.seek(SeekFrom::Start(offset + start as u64))
+                .and_then(|_| file.read_exact(&mut bytes))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        TensorView::new(info.dtype, info.shape.clone(), &bytes)
+            .map_err(|e| err(e.to_string()))?
+            .load(device)
+            .map_err(|e| err(e.to_string()))
+    }
+}
+
+/// The tensors of a safetensors file, not read yet: the header is parsed
+/// and checked (offsets in order, sizes matching shapes and dtypes, the file
+/// as long as the header says). Reading the file whole instead
+/// (`candle_core::safetensors::load`) costs its size in memory on top of
+/// the tensors.
+fn index_safetensors(path: &Path) -> Result<Vec<(String, Stored)>, ModelError> {
     let err = |reason: String| ModelError::Weights {
         path: path.to_path_buf(),
         reason,
@@ -165,19 +306,21 @@ fn read_safetensors(path: &Path, device: &Device) -> Result<Vec<(String, Tensor)
             file_len - 8 - header_len
         )));
     }
-    let mut buffer = Vec::new();
-    let mut tensors = Vec::with_capacity(infos.len());
-    for (name, info) in infos {
-        let (start, end) = info.data_offsets;
-        buffer.resize(end - start, 0);
-        file.read_exact(&mut buffer)
-            .map_err(|e| err(format!("{name}: {e}")))?;
-        let tensor = TensorView::new(info.dtype, info.shape.clone(), &buffer)
-            .map_err(|e| err(format!("{name}: {e}")))
-            .and_then(|view| view.load(device).map_err(|e| err(format!("{name}: {e}"))))?;
-        tensors.push((name, tensor));
-    }
-    Ok(tensors)
+    let (file, path): (Arc<Mutex<std::fs::File>>, Arc<Path>) =
+        (Arc::new(Mutex::new(file)), Arc::from(path));
+    Ok(infos
+        .into_iter()
+        .map(|(name, info)| {
+            let stored = Stored::InFile {
+                file: file.clone(),
+                path: path.clone(),
+                name: name.clone(),
+                info: info.clone(),
+                offset: 8 + header_len,
+            };
+            (name, stored)
+        })
+        .collect())
 }
 
 /// The largest safetensors header read (the format's own limit).
