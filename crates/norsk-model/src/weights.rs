@@ -7,7 +7,7 @@ use candle_core::safetensors::Load;
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
-use safetensors::tensor::{Metadata, TensorInfo, TensorView};
+use safetensors::tensor::{Dtype, Metadata, TensorInfo, TensorView};
 use serde::Deserialize;
 
 use crate::ModelError;
@@ -255,20 +255,46 @@ impl Stored {
             reason: format!("{name}: {reason}"),
         };
         let (start, end) = info.data_offsets;
-        let mut bytes = vec![0u8; end - start];
-        {
-            let mut file = file
-                .lock()
-                .map_err(|_| err("the file's lock is poisoned".into()))?;
-            file.seek(SeekFrom::Start(offset + start as u64))
-                .and_then(|_| file.read_exact(&mut bytes))
-                .map_err(|e| err(e.to_string()))?;
+        let mut file = file
+            .lock()
+            .map_err(|_| err("the file's lock is poisoned".into()))?;
+        file.seek(SeekFrom::Start(offset + start as u64))
+            .map_err(|e| err(e.to_string()))?;
+        let shape = info.shape.clone();
+        // The common float types are read straight into the tensor's own
+        // buffer (safetensors is little-endian), so that a large tensor (the
+        // word embeddings) is never held twice; others go through a buffer.
+        let direct = match info.dtype {
+            _ if cfg!(target_endian = "big") => None,
+            Dtype::F32 => Some(read_values::<f32>(&mut file, shape.clone(), device)),
+            Dtype::F16 => Some(read_values::<half::f16>(&mut file, shape.clone(), device)),
+            Dtype::BF16 => Some(read_values::<half::bf16>(&mut file, shape.clone(), device)),
+            _ => None,
+        };
+        if let Some(tensor) = direct {
+            return tensor.map_err(err);
         }
-        TensorView::new(info.dtype, info.shape.clone(), &bytes)
+        let mut bytes = vec![0u8; end - start];
+        file.read_exact(&mut bytes)
+            .map_err(|e| err(e.to_string()))?;
+        TensorView::new(info.dtype, shape, &bytes)
             .map_err(|e| err(e.to_string()))?
             .load(device)
             .map_err(|e| err(e.to_string()))
     }
+}
+
+/// Reads a tensor of `shape` from `file`'s position into a buffer of `T`
+/// that becomes the tensor's own.
+fn read_values<T: bytemuck::Pod + candle_core::WithDType>(
+    file: &mut std::fs::File,
+    shape: Vec<usize>,
+    device: &Device,
+) -> Result<Tensor, String> {
+    let mut values = vec![T::zeroed(); shape.iter().product()];
+    file.read_exact(bytemuck::cast_slice_mut(&mut values))
+        .map_err(|e| e.to_string())?;
+    Tensor::from_vec(values, shape, device).map_err(|e| e.to_string())
 }
 
 /// The tensors of a safetensors file, not read yet: the header is parsed
