@@ -211,16 +211,16 @@ impl SimpleBackend for WeightStore {
         dtype: DType,
         device: &Device,
     ) -> candle_core::Result<Tensor> {
-        let tensor = self.read(name, dtype, device)?;
-        if tensor.shape() != &shape {
+        // Checked from the header, before any bytes are read.
+        if let Some(found) = self.shape(name).filter(|found| found != shape.dims()) {
             Err(candle_core::Error::UnexpectedShape {
                 msg: format!("shape mismatch for {name}"),
                 expected: shape,
-                got: tensor.shape().clone(),
+                got: found.into(),
             }
             .bt())?
         }
-        Ok(tensor)
+        self.read(name, dtype, device)
     }
 
     fn get_unchecked(
@@ -407,6 +407,54 @@ mod tests {
         write("../../secret.safetensors");
         let err = shard_names(&index).unwrap_err().to_string();
         assert!(err.contains("../../secret.safetensors"), "{err}");
+    }
+
+    /// Writes `tensors` (f32 and f16) to a safetensors file.
+    fn write_safetensors(path: &Path, tensors: &[(&str, Tensor)]) {
+        let tensors: HashMap<String, Tensor> = tensors
+            .iter()
+            .map(|(name, t)| (name.to_string(), t.clone()))
+            .collect();
+        candle_core::safetensors::save(&tensors, path).unwrap();
+    }
+
+    #[test]
+    fn the_store_reads_each_tensor_only_when_asked_and_checks_its_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let a = Tensor::new(&[[1f32, 2.0], [3.0, 4.0]], &Device::Cpu).unwrap();
+        let b = Tensor::new(&[5f32, 6.0, 7.0], &Device::Cpu)
+            .unwrap()
+            .to_dtype(DType::F16)
+            .unwrap();
+        write_safetensors(&path, &[("a", a), ("b", b)]);
+        let store = WeightStore::open(&WeightFiles::Safetensors(path.clone())).unwrap();
+        assert_eq!(store.shape("bert.a"), Some(vec![2, 2]));
+        // Change the file's bytes in place after the header was read (the
+        // same layout, other values): only a store that reads when asked
+        // sees the new values.
+        let a = Tensor::new(&[[9f32, 8.0], [7.0, 6.0]], &Device::Cpu).unwrap();
+        let b = Tensor::new(&[1f32, 2.0, 3.0], &Device::Cpu)
+            .unwrap()
+            .to_dtype(DType::F16)
+            .unwrap();
+        let other = dir.path().join("other.safetensors");
+        write_safetensors(&other, &[("a", a), ("b", b)]);
+        let bytes = std::fs::read(&other).unwrap();
+        assert_eq!(bytes.len() as u64, std::fs::metadata(&path).unwrap().len());
+        std::io::Write::write_all(
+            &mut std::fs::OpenOptions::new().write(true).open(&path).unwrap(),
+            &bytes,
+        )
+        .unwrap();
+        let vb = store.into_var_builder(DType::F32, &Device::Cpu);
+        let a = vb.get((2, 2), "bert.a").unwrap();
+        assert_eq!(a.to_vec2::<f32>().unwrap(), [[9.0, 8.0], [7.0, 6.0]]);
+        let b = vb.get(3, "bert.b").unwrap();
+        assert_eq!(b.to_vec1::<f32>().unwrap(), [1.0, 2.0, 3.0]);
+        let err = vb.get((4, 1), "bert.a").unwrap_err().to_string();
+        assert!(err.contains("shape mismatch for bert.a"), "{err}");
+        assert!(vb.get(1, "bert.c").is_err());
     }
 
     #[test]
