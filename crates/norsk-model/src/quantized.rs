@@ -41,6 +41,12 @@ const KG: usize = 4;
 const SUMMED_GROUPS: usize = 2;
 /// Inputs are padded with zeros to a multiple of this.
 const K_ALIGN: usize = KG * SUMMED_GROUPS;
+
+/// `in_features` padded with zeros to a multiple of [`K_ALIGN`], as the
+/// packed weights and the quantized rows both hold them.
+fn padded_inputs(in_features: usize) -> usize {
+    in_features.div_ceil(K_ALIGN) * K_ALIGN
+}
 /// Rows handed to one worker at a time.
 const ROWS_PER_TASK: usize = 16 * MR;
 /// Rows of one tile on a library's packed weights: its `i32` products for
@@ -229,7 +235,7 @@ impl QuantizedLinear {
         let k = self.in_features;
         let n = self.out_features;
         let m = x.len() / k;
-        let kp = k.div_ceil(K_ALIGN) * K_ALIGN;
+        let kp = padded_inputs(k);
         let blocks = m.div_ceil(MR);
         let mut quantized = vec![0u8; blocks * MR * kp];
         let mut row_scale = vec![0f32; blocks * MR];
@@ -353,7 +359,7 @@ enum LibraryLayout {
 /// Packs `[out, in]` int8 rows into panels of [`NR`] columns × [`KG`] inputs.
 fn pack(rows: &[i8], in_features: usize) -> Vec<i8> {
     let out_features = rows.len() / in_features;
-    let groups = in_features.div_ceil(K_ALIGN) * K_ALIGN / KG;
+    let groups = padded_inputs(in_features) / KG;
     let panels = out_features.div_ceil(NR);
     let mut packed = vec![0i8; panels * groups * NR * KG];
     for (col, row) in rows.chunks_exact(in_features).enumerate() {
