@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use norsk::bench::{BenchModel, Task};
 use norsk::{Aggregation, Classifier, ClassifyOptions, NerOptions, NerPipeline, Precision};
 use norsk_model::{EncoderInput, SequenceClassifier};
-use norsk_spans::{decode_window, softmax, PreEntity};
+use norsk_spans::{decode_window, softmax, LabelDecoding, PreEntity};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 fn shipped() -> PathBuf {
@@ -99,7 +99,15 @@ fn decode(c: &mut Criterion) {
                         )
                     })
                     .collect();
-                decode_window(&text, pre, &labels, aggregation, &["O".to_string()]).unwrap()
+                decode_window(
+                    &text,
+                    pre,
+                    &labels,
+                    aggregation,
+                    LabelDecoding::Argmax,
+                    &["O".to_string()],
+                )
+                .unwrap()
             })
         });
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{fixture, fixture_with_config};
 use norsk::{Aggregation, NerOptions, NerPipeline, Precision, SentenceContext};
 use norsk_spans::word_tags;
 
@@ -22,17 +22,7 @@ fn options(context: SentenceContext) -> NerOptions {
 
 /// A copy of the tiny NER fixture whose config asks for sentence context.
 fn trained_with_context() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny-ner")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    let config = dir.path().join("config.json");
-    let mut value: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
-    value["norsk_sentence_context"] = true.into();
-    std::fs::write(&config, serde_json::to_vec(&value).unwrap()).unwrap();
-    dir
+    fixture_with_config("tiny-ner", "norsk_sentence_context", true.into())
 }
 
 #[test]

@@ -14,6 +14,21 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A copy of the fixture folder `name` whose `config.json` has `key` set
+/// to `value` (a model trained or configured otherwise).
+pub fn fixture_with_config(name: &str, key: &str, value: Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let config = dir.path().join("config.json");
+    let mut parsed: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    parsed[key] = value;
+    std::fs::write(&config, serde_json::to_vec(&parsed).unwrap()).unwrap();
+    dir
+}
+
 /// A reference file written by `scripts/make_fixtures.py` with transformers.
 pub fn reference(name: &str) -> Value {
     let path = fixture(name);

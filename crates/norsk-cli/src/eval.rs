@@ -6,8 +6,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
-    classification_report, evaluate, Aggregation, Article, ClassifyOptions, Mode, NerOptions,
-    NerPipeline, Precision, Report, SentenceContext,
+    classification_report, evaluate, Aggregation, Article, ClassifyOptions, LabelDecoding, Mode,
+    NerOptions, NerPipeline, Precision, Report, SentenceContext,
 };
 use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
@@ -103,6 +103,14 @@ struct EvalNerArgs {
     #[arg(long, default_value = "first", value_parser = crate::ner::parse_aggregation)]
     aggregation: Aggregation,
 
+    /// How each word's (or token's) label is chosen: `argmax` takes each
+    /// one's best label, as transformers does; `constrained` the best label
+    /// sequence the scheme allows (no I-PER after O). Default: as the
+    /// model's config.json says (`norsk_decoding`; the shipped model:
+    /// constrained), else argmax.
+    #[arg(long, value_parser = crate::ner::parse_decoding)]
+    decoding: Option<LabelDecoding>,
+
     /// Tag each sentence of the file with the sentences around it as context
     /// (the file's order taken as document order; as many as fit in one
     /// window), or alone; `model`: as the model was trained.
@@ -148,6 +156,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let gold: Vec<Vec<String>> = data.iter().map(|s| s.tags.clone()).collect();
     let options = NerOptions {
         aggregation: args.aggregation,
+        decoding: args.decoding,
         batch_size: args.batch_size,
         context: args.context,
         ..NerOptions::default()
@@ -156,6 +165,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
         true => SentenceContext::Neighbours,
         false => SentenceContext::Alone,
     };
+    let decoding = pipeline.label_decoding(args.decoding);
     let started = Instant::now();
     let predicted = pipeline.tag_words(&words, &options)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -169,6 +179,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 "data": args.data.display().to_string(),
                 "precision": args.precision.to_string(),
                 "aggregation": args.aggregation.to_string(),
+                "decoding": decoding.to_string(),
                 "context": context.to_string(),
                 "sentences": data.len(),
                 "words": word_count,
@@ -187,7 +198,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 word_count as f64 / seconds
             );
             println!(
-                "model {} ({}, aggregation {}, sentences {context})\n",
+                "model {} ({}, aggregation {}, decoding {decoding}, sentences {context})\n",
                 dir.display(),
                 args.precision,
                 args.aggregation

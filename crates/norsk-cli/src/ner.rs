@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use norsk::{
-    Aggregation, Entity, NerOptions, NerPipeline, Precision, SentenceContext, DEFAULT_STRIDE,
+    Aggregation, Entity, LabelDecoding, NerOptions, NerPipeline, Precision, SentenceContext,
+    DEFAULT_STRIDE,
 };
 use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
 use serde_json::Value;
@@ -58,6 +59,14 @@ pub struct NerArgs {
     /// the shipped one, are trained to label a word by its first token.
     #[arg(long, default_value = "first", value_parser = parse_aggregation)]
     aggregation: Aggregation,
+
+    /// How each word's (or token's) label is chosen: `argmax` takes each
+    /// one's best label, as transformers does; `constrained` the best label
+    /// sequence the scheme allows (no I-PER after O). Default: as the
+    /// model's config.json says (`norsk_decoding`; the shipped model:
+    /// constrained), else argmax.
+    #[arg(long, value_parser = parse_decoding)]
+    decoding: Option<LabelDecoding>,
 
     /// Run each text whole, as transformers' pipeline does, instead of
     /// sentence by sentence (as NorNE-trained models expect).
@@ -129,6 +138,10 @@ pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
     s.parse().map_err(|e: norsk::SpanError| e.to_string())
 }
 
+pub fn parse_decoding(s: &str) -> Result<LabelDecoding, String> {
+    s.parse().map_err(|e: norsk::SpanError| e.to_string())
+}
+
 /// Tags every input record and writes one result (or error) per record, in order.
 pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     if args.resume && args.format != Format::Jsonl {
@@ -146,6 +159,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let options = NerOptions {
         aggregation: args.aggregation,
+        decoding: args.decoding,
         stride: (!args.truncate).then_some(args.stride),
         ignore_labels: args.ignore_labels.clone(),
         batch_size: args.batch_size,

@@ -362,6 +362,51 @@ fn sentence_context_is_chosen_by_name() {
 }
 
 #[test]
+fn label_decoding_is_chosen_by_name() {
+    let model = fixture("tiny-ner");
+    let model = model.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dev.tsv");
+    std::fs::write(&data, "Jens\tB-PER\nStoltenberg\tI-PER\nmøtte\tO\n").unwrap();
+    let data = data.to_str().unwrap();
+    for decoding in ["argmax", "constrained"] {
+        let out = norsk(
+            &["ner", "--model", model, "--decoding", decoding, TEXT],
+            None,
+        );
+        assert!(out.status.success(), "{decoding}: {}", stderr(&out));
+        let out = norsk(
+            &[
+                "eval",
+                "ner",
+                "--model",
+                model,
+                "--decoding",
+                decoding,
+                "--data",
+                data,
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{decoding}: {}", stderr(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(report["decoding"], decoding);
+    }
+    let out = norsk(
+        &["ner", "--model", model, "--decoding", "viterbi", TEXT],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected argmax or constrained"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn bad_models_give_clear_errors() {
     let out = norsk(&["ner", "--model", "/no/such/folder", TEXT], None);
     assert_eq!(out.status.code(), Some(2));

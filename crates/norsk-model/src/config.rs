@@ -65,6 +65,10 @@ pub struct BertConfig {
     /// each sentence is best tagged together with its neighbours.
     #[serde(default)]
     pub norsk_sentence_context: bool,
+    /// How a token classifier's labels are best chosen (`"constrained"` or
+    /// `"argmax"`, norsk's `LabelDecoding`); unset means argmax.
+    #[serde(default)]
+    pub norsk_decoding: Option<String>,
 }
 
 fn default_model_type() -> String {

@@ -69,12 +69,13 @@ struct NerModel {
 #[pymethods]
 impl NerModel {
     #[new]
-    #[pyo3(signature = (model=None, *, aggregation_strategy="first", stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, context="model", precision="f32", models_dir=None))]
+    #[pyo3(signature = (model=None, *, aggregation_strategy="first", decoding=None, stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, context="model", precision="f32", models_dir=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         model: Option<&str>,
         aggregation_strategy: &str,
+        decoding: Option<&str>,
         stride: Option<usize>,
         ignore_labels: Option<Vec<String>>,
         batch_size: usize,
@@ -87,6 +88,9 @@ impl NerModel {
         let precision: Precision = parse_option("precision", precision)?;
         let options = NerOptions {
             aggregation,
+            decoding: decoding
+                .map(|name| parse_option("decoding", name))
+                .transpose()?,
             stride,
             ignore_labels: ignore_labels.unwrap_or_else(|| vec!["O".to_string()]),
             batch_size: self::batch_size(batch_size)?,

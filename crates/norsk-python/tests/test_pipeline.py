@@ -70,6 +70,13 @@ def test_sentence_context_equals_the_cli(cli, tmp_path):
         assert pipe(TEXTS[:6]) == [json.loads(line)["entities"] for line in out.splitlines()]
 
 
+def test_label_decoding_equals_the_cli(cli, tmp_path):
+    for decoding in ("argmax", "constrained"):
+        pipe = norsk.pipeline("ner", decoding=decoding)
+        out = cli("ner", "--input", jsonl(tmp_path, TEXTS[:6]), "--format", "jsonl", "--decoding", decoding)
+        assert pipe(TEXTS[:6]) == [json.loads(line)["entities"] for line in out.splitlines()]
+
+
 def test_text_classification_equals_the_cli(cli, tmp_path):
     pipe = norsk.pipeline("text-classification", top_k=None)
     texts = [t for t in TEXTS if t.strip()]
@@ -170,6 +177,8 @@ def test_bad_settings_raise():
         norsk.pipeline("ner", batch_size=0)
     with pytest.raises(ValueError, match="context"):
         norsk.pipeline("ner", context="both")
+    with pytest.raises(ValueError, match="decoding"):
+        norsk.pipeline("ner", decoding="viterbi")
     with pytest.raises(norsk.NorskError, match="cannot load a zero-shot model from .*tiny-ner.*NLI model or an embedding model"):
         norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-ner"))
     zero_shot = norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-nli"))

@@ -1,8 +1,11 @@
 //! Labelling of single tokens and of words (transformers' `aggregate`,
 //! `aggregate_word` and `aggregate_words`).
 
-use crate::numeric::{argmax, max, nanmean};
-use crate::PreEntity;
+use std::borrow::Cow;
+
+use crate::decoding::choose_labels;
+use crate::numeric::{max, nanmean};
+use crate::{LabelDecoding, Labels, PreEntity};
 
 /// A token or word with its chosen label, before grouping.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,15 +31,42 @@ pub(crate) enum WordRule {
     Max,
 }
 
-/// A token labelled by the argmax of its own scores (`none` and `simple`).
-pub(crate) fn label_token(token: &PreEntity) -> Labelled {
-    labelled_by(&token.scores, token.start, token.end)
+/// A token or word with the scores its label is chosen from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scored<'a> {
+    /// One score per label.
+    pub scores: Cow<'a, [f32]>,
+    /// Byte offset of the start.
+    pub start: usize,
+    /// Byte offset of the end.
+    pub end: usize,
 }
 
-/// Splits the tokens into words and labels each word by `rule`. A word is a
+impl Scored<'_> {
+    /// The item with the label chosen for it.
+    pub fn labelled(&self, label: usize) -> Labelled {
+        Labelled {
+            label,
+            score: self.scores.get(label).copied().unwrap_or(f32::NAN),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// A token with its own scores (`none` and `simple`).
+pub(crate) fn score_token(token: &PreEntity) -> Scored<'_> {
+    Scored {
+        scores: Cow::Borrowed(&token.scores),
+        start: token.start,
+        end: token.end,
+    }
+}
+
+/// Splits the tokens into words and scores each word by `rule`. A word is a
 /// token that is not a subword plus the subwords after it; the first token
 /// always opens a word, even when it is a subword.
-pub(crate) fn label_words(tokens: &[PreEntity], rule: WordRule) -> Vec<Labelled> {
+pub(crate) fn score_words(tokens: &[PreEntity], rule: WordRule) -> Vec<Scored<'_>> {
     let mut words: Vec<&[PreEntity]> = Vec::new();
     let mut open = 0;
     for (i, token) in tokens.iter().enumerate().skip(1) {
@@ -50,17 +80,17 @@ pub(crate) fn label_words(tokens: &[PreEntity], rule: WordRule) -> Vec<Labelled>
     }
     words
         .into_iter()
-        .filter_map(|word| label_word(word, rule))
+        .filter_map(|word| score_word(word, rule))
         .collect()
 }
 
-/// transformers' `aggregate_word`; `None` only for an empty word.
-fn label_word(word: &[PreEntity], rule: WordRule) -> Option<Labelled> {
+/// The scores transformers' `aggregate_word` takes a word's label from;
+/// `None` only for an empty word.
+fn score_word(word: &[PreEntity], rule: WordRule) -> Option<Scored<'_>> {
     let first = word.first()?;
     let last = word.last()?;
-    let (start, end) = (first.start, last.end);
-    Some(match rule {
-        WordRule::First => labelled_by(&first.scores, start, end),
+    let scores = match rule {
+        WordRule::First => Cow::Borrowed(first.scores.as_slice()),
         WordRule::Max => {
             // Python's `max(..., key=...)` keeps the first of equal keys and
             // never replaces with a NaN key (comparisons with NaN are false).
@@ -73,30 +103,40 @@ fn label_word(word: &[PreEntity], rule: WordRule) -> Option<Labelled> {
                     best_key = key;
                 }
             }
-            labelled_by(&best.scores, start, end)
+            Cow::Borrowed(best.scores.as_slice())
         }
         WordRule::Average => {
             let width = first.scores.len();
-            let mean: Vec<f32> = (0..width)
-                .map(|j| {
-                    nanmean(
-                        word.iter()
-                            .map(|t| t.scores.get(j).copied().unwrap_or(f32::NAN)),
-                    )
-                })
-                .collect();
-            labelled_by(&mean, start, end)
+            Cow::Owned(
+                (0..width)
+                    .map(|j| {
+                        nanmean(
+                            word.iter()
+                                .map(|t| t.scores.get(j).copied().unwrap_or(f32::NAN)),
+                        )
+                    })
+                    .collect(),
+            )
         }
+    };
+    Some(Scored {
+        scores,
+        start: first.start,
+        end: last.end,
     })
 }
 
-/// The argmax label of `scores` with its score.
-fn labelled_by(scores: &[f32], start: usize, end: usize) -> Labelled {
-    let label = argmax(scores);
-    Labelled {
-        label,
-        score: scores.get(label).copied().unwrap_or(f32::NAN),
-        start,
-        end,
-    }
+/// Each item labelled as `decoding` chooses (transformers' argmax, or the
+/// best sequence the label scheme allows).
+pub(crate) fn label_all(
+    items: &[Scored],
+    labels: &Labels,
+    decoding: LabelDecoding,
+) -> Vec<Labelled> {
+    let rows: Vec<&[f32]> = items.iter().map(|item| item.scores.as_ref()).collect();
+    choose_labels(&rows, labels, decoding)
+        .into_iter()
+        .zip(items)
+        .map(|(label, item)| item.labelled(label))
+        .collect()
 }

@@ -51,4 +51,7 @@ pub enum SpanError {
     /// A name that is not a label scheme.
     #[error("unknown label scheme {0:?}: expected iob2, iob1, bioes, bilou or plain")]
     UnknownScheme(String),
+    /// A name that is not a label decoding.
+    #[error("unknown label decoding {0:?}: expected argmax or constrained")]
+    UnknownDecoding(String),
 }

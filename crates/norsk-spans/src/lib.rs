@@ -7,14 +7,16 @@
 //! `ignore_labels`, and the merge of entities found in overlapping windows of
 //! one text.
 //!
-//! Two things differ from transformers on purpose:
+//! Where norsk differs from transformers, on purpose:
 //!
 //! * every offset is a **byte** offset into the source text, and the `word` of
 //!   an [`Entity`] is the exact source substring `&text[start..end]` instead of
 //!   the decoded tokens;
 //! * label sets in the BIOES (`S-`/`E-`) and BILOU (`U-`/`L-`) schemes are
 //!   understood: single-token tags start an entity like `B-`, end tags continue
-//!   it like `I-` (transformers only knows `B-`/`I-`).
+//!   it like `I-` (transformers only knows `B-`/`I-`);
+//! * on request ([`LabelDecoding::Constrained`]) labels are chosen as the
+//!   best sequence the scheme allows instead of each by its own argmax.
 //!
 //! A typical call chain, per model window: [`softmax`] the logits of each
 //! non-special token, build a [`PreEntity`] for it with [`PreEntity::new`]
@@ -30,6 +32,7 @@
 mod aggregate;
 mod aggregation;
 mod class_metrics;
+mod decoding;
 mod entity;
 mod error;
 mod group;
@@ -44,6 +47,7 @@ mod word_tags;
 
 pub use aggregation::Aggregation;
 pub use class_metrics::{classification_report, ClassReport, LabelScores};
+pub use decoding::LabelDecoding;
 pub use entity::Entity;
 pub use error::SpanError;
 pub use labels::{LabelScheme, Labels, OUTSIDE};

@@ -1,6 +1,6 @@
-use crate::aggregate::{label_token, label_words, WordRule};
+use crate::aggregate::{label_all, score_token, score_words, Scored, WordRule};
 use crate::group::group_entities;
-use crate::{Aggregation, Entity, Labels, PreEntity, SpanError, OUTSIDE};
+use crate::{Aggregation, Entity, LabelDecoding, Labels, PreEntity, SpanError, OUTSIDE};
 
 /// transformers' default `ignore_labels`: `["O"]`.
 pub fn default_ignore_labels() -> Vec<String> {
@@ -8,7 +8,7 @@ pub fn default_ignore_labels() -> Vec<String> {
 }
 
 /// Everything for one window: label the tokens, aggregate them into entities
-/// by `aggregation`, then drop the entities whose label is in
+/// by `aggregation` (each token's or word's label chosen by `decoding`), then drop the entities whose label is in
 /// `ignore_labels` (as transformers' `postprocess` does per window, comparing
 /// the full label with `none` and the entity type otherwise).
 ///
@@ -20,32 +20,30 @@ pub fn decode_window(
     pre: Vec<PreEntity>,
     labels: &Labels,
     aggregation: Aggregation,
+    decoding: LabelDecoding,
     ignore_labels: &[String],
 ) -> Result<Vec<Entity>, SpanError> {
     check(text, &pre, labels)?;
-    let words = |rule| group_entities(text, labels, &label_words(&pre, rule));
+    let label = |items: &[Scored]| label_all(items, labels, decoding);
+    let tokens = || -> Vec<Scored> { pre.iter().map(score_token).collect() };
+    let words = |rule| group_entities(text, labels, &label(&score_words(&pre, rule)));
     let entities = match aggregation {
         Aggregation::None => pre
             .iter()
-            .map(|token| {
-                let labelled = label_token(token);
-                Entity {
-                    label: labels.name(labelled.label).unwrap_or_default().to_string(),
-                    score: labelled.score,
-                    start: token.start,
-                    end: token.end,
-                    word: text
-                        .get(token.start..token.end)
-                        .unwrap_or_default()
-                        .to_string(),
-                    index: Some(token.index),
-                }
+            .zip(label(&tokens()))
+            .map(|(token, labelled)| Entity {
+                label: labels.name(labelled.label).unwrap_or_default().to_string(),
+                score: labelled.score,
+                start: token.start,
+                end: token.end,
+                word: text
+                    .get(token.start..token.end)
+                    .unwrap_or_default()
+                    .to_string(),
+                index: Some(token.index),
             })
             .collect(),
-        Aggregation::Simple => {
-            let tokens: Vec<_> = pre.iter().map(label_token).collect();
-            group_entities(text, labels, &tokens)
-        }
+        Aggregation::Simple => group_entities(text, labels, &label(&tokens())),
         Aggregation::First => words(WordRule::First),
         Aggregation::Average => words(WordRule::Average),
         Aggregation::Max => words(WordRule::Max),

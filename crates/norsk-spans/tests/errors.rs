@@ -1,6 +1,8 @@
 //! Bad input gives errors, never panics.
 
-use norsk_spans::{decode_window, softmax, Aggregation, Labels, PreEntity, SpanError};
+use norsk_spans::{
+    decode_window, softmax, Aggregation, LabelDecoding, Labels, PreEntity, SpanError,
+};
 
 const ALL: [Aggregation; 5] = [
     Aggregation::None,
@@ -26,7 +28,7 @@ fn token(start: usize, end: usize, scores: Vec<f32>) -> PreEntity {
 }
 
 fn decode(text: &str, pre: Vec<PreEntity>, a: Aggregation) -> Result<usize, SpanError> {
-    decode_window(text, pre, &labels(), a, &[]).map(|e| e.len())
+    decode_window(text, pre, &labels(), a, LabelDecoding::Constrained, &[]).map(|e| e.len())
 }
 
 #[test]
@@ -86,13 +88,16 @@ fn bad_offsets() {
 #[test]
 fn non_finite_scores_do_not_panic() {
     let text = "a b c";
-    for a in ALL {
+    for (a, d) in ALL
+        .into_iter()
+        .flat_map(|a| [(a, LabelDecoding::Argmax), (a, LabelDecoding::Constrained)])
+    {
         let pre = vec![
             token(0, 1, softmax(&[f32::NAN, 0.0, 1.0])),
             token(2, 3, softmax(&[f32::INFINITY, 0.0, 1.0])),
             token(4, 5, vec![f32::NEG_INFINITY, f32::NAN, f32::INFINITY]),
         ];
-        let entities = decode_window(text, pre, &labels(), a, &[]).unwrap();
+        let entities = decode_window(text, pre, &labels(), a, d, &[]).unwrap();
         assert!(!entities.is_empty());
     }
 }

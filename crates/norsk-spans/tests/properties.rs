@@ -1,6 +1,8 @@
 //! Invariants over random Unicode texts and random tokens.
 
-use norsk_spans::{decode_window, merge_windows, softmax, Aggregation, Entity, Labels, PreEntity};
+use norsk_spans::{
+    decode_window, merge_windows, softmax, Aggregation, Entity, LabelDecoding, Labels, PreEntity,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -107,11 +109,16 @@ fn assert_valid(text: &str, entities: &[Entity]) -> Result<(), TestCaseError> {
 
 proptest! {
     #[test]
-    fn every_strategy_gives_valid_spans(input in input(), ignore_outside in any::<bool>()) {
+    fn every_strategy_gives_valid_spans(
+        input in input(),
+        ignore_outside in any::<bool>(),
+        decoding in prop_oneof![Just(LabelDecoding::Argmax), Just(LabelDecoding::Constrained)],
+    ) {
         let ignore: Vec<String> = if ignore_outside { vec!["O".into()] } else { vec![] };
         for a in ALL {
             let entities =
-                decode_window(&input.text, input.tokens.clone(), &input.labels, a, &ignore).unwrap();
+                decode_window(&input.text, input.tokens.clone(), &input.labels, a, decoding, &ignore)
+                    .unwrap();
             assert_valid(&input.text, &entities)?;
             for e in &entities {
                 prop_assert_eq!(e.index.is_some(), a == Aggregation::None);
@@ -132,7 +139,7 @@ proptest! {
             let mut all = Vec::new();
             for window in [&input.tokens[..end], &input.tokens[start..]] {
                 let pre = window.to_vec();
-                all.extend(decode_window(&input.text, pre, &input.labels, a, &["O".into()]).unwrap());
+                all.extend(decode_window(&input.text, pre, &input.labels, a, LabelDecoding::Constrained, &["O".into()]).unwrap());
             }
             let merged = merge_windows(all.clone());
             assert_valid(&input.text, &merged)?;

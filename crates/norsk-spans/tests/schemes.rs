@@ -2,7 +2,7 @@
 //! `B-`/`I-`; BIOES and BILOU single-token tags begin an entity and end tags
 //! continue it.
 
-use norsk_spans::{decode_window, Aggregation, LabelScheme, Labels, PreEntity};
+use norsk_spans::{decode_window, Aggregation, LabelDecoding, LabelScheme, Labels, PreEntity};
 
 /// Decodes whitespace-separated words, each one token labelled with
 /// probability 0.9 (the rest spread evenly), with `simple` aggregation.
@@ -25,11 +25,18 @@ fn decode(labels: Labels, tagged: &[(&str, &str)]) -> Vec<(String, String)> {
             p
         })
         .collect();
-    decode_window(&text, pre, &labels, Aggregation::Simple, &["O".into()])
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.label, e.word))
-        .collect()
+    decode_window(
+        &text,
+        pre,
+        &labels,
+        Aggregation::Simple,
+        LabelDecoding::Argmax,
+        &["O".into()],
+    )
+    .unwrap()
+    .into_iter()
+    .map(|e| (e.label, e.word))
+    .collect()
 }
 
 fn labels(names: &[&str]) -> Labels {

@@ -5,7 +5,8 @@
 //! are the float32 values Python printed.
 
 use norsk_spans::{
-    decode_window, default_ignore_labels, merge_windows, softmax, Aggregation, Labels, PreEntity,
+    decode_window, default_ignore_labels, merge_windows, softmax, Aggregation, LabelDecoding,
+    Labels, PreEntity,
 };
 
 /// A non-special token: vocabulary word, char offsets, index in its window,
@@ -75,7 +76,17 @@ fn decode(case: &Case, aggregation: Aggregation) -> Vec<norsk_spans::Entity> {
                 )
             })
             .collect();
-        all.extend(decode_window(case.text, pre, &labels, aggregation, &ignore).unwrap());
+        all.extend(
+            decode_window(
+                case.text,
+                pre,
+                &labels,
+                aggregation,
+                LabelDecoding::Argmax,
+                &ignore,
+            )
+            .unwrap(),
+        );
     }
     if case.windows.len() > 1 {
         all = merge_windows(all);

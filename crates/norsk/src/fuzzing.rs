@@ -15,10 +15,10 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use norsk_spans::{Aggregation, Entity, Labels};
+use norsk_spans::{Aggregation, Entity, LabelDecoding, Labels};
 use norsk_tokens::{CharIndex, TextTokenizer, WindowPlan};
 
-use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Cut, Decoding};
+use crate::ner_decode::{is_runnable, merge_pieces, piece_jobs, pieces, Cut, Decoder};
 
 /// The tokenizers the target picks from: WordPiece (marks continuations)
 /// and SentencePiece Unigram (does not).
@@ -75,7 +75,8 @@ impl Logits {
 /// Checks the invariants on `data`: byte 0 picks the tokenizer, the
 /// aggregation, sentence splitting and truncation; byte 1 the window length
 /// and stride; bytes 2–3 the label set and the logits' seed (the lowest bit
-/// of byte 3 also packs split sentences into runs); the rest
+/// of byte 3 also packs split sentences into runs, the next one asks for
+/// constrained label decoding); the rest
 /// (lossy UTF-8) is the texts, separated by U+001E. Panics when one fails.
 pub fn check_ner_decode(data: &[u8]) {
     let [options, window, seed_a, seed_b, text @ ..] = data else {
@@ -94,6 +95,10 @@ pub fn check_ner_decode(data: &[u8]) {
     };
     let names = LABEL_SETS[usize::from(*seed_a) % LABEL_SETS.len()];
     let labels = Labels::new(names.iter().map(|n| n.to_string()).collect()).expect("labels");
+    let decoding = match seed_b & 2 {
+        0 => LabelDecoding::Argmax,
+        _ => LabelDecoding::Constrained,
+    };
     let mut random = Logits((u64::from(*seed_a) << 8) | u64::from(*seed_b));
 
     let cut = match (split_sentences, seed_b & 1 == 1) {
@@ -121,14 +126,15 @@ pub fn check_ner_decode(data: &[u8]) {
         })
         .collect();
     let ignore = ["O".to_string()];
-    let decoding = Decoding {
+    let decoder = Decoder {
         tokenizer,
         labels: &labels,
         aggregation,
+        decoding,
         ignore_labels: &ignore,
     };
     let mut per_piece = vec![Vec::new(); pieces.len()];
-    decoding
+    decoder
         .add_windows(&pieces, &jobs, logits, &mut per_piece)
         .expect("tokenizer offsets are char-aligned and in order");
     let per_text = merge_pieces(texts.len(), &pieces, per_piece);

@@ -42,8 +42,8 @@ pub use ner::{NerOptions, NerPipeline, SentenceContext, StageTimes, DEFAULT_STRI
 pub use norsk_model::kernels;
 pub use norsk_model::Precision;
 pub use norsk_spans::{
-    classification_report, evaluate, Aggregation, ClassReport, Entity, LabelScheme, LabelScores,
-    Labels, MetricsError, Mode, Report, SpanError, TypeScores,
+    classification_report, evaluate, Aggregation, ClassReport, Entity, LabelDecoding, LabelScheme,
+    LabelScores, Labels, MetricsError, Mode, Report, SpanError, TypeScores,
 };
 pub use norsk_tokens::CharIndex;
 pub use similarity::{

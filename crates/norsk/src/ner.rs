@@ -2,12 +2,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use norsk_model::{Precision, TokenClassifier};
-use norsk_spans::{word_tags, Aggregation, Entity, Labels};
+use norsk_spans::{word_tags, Aggregation, Entity, LabelDecoding, Labels};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 use crate::batching::by_length;
 use crate::ner_decode::{
-    is_runnable, merge_pieces, pack_runs, piece_jobs, pieces, Cut, Decoding, Job,
+    is_runnable, merge_pieces, pack_runs, piece_jobs, pieces, Cut, Decoder, Job,
 };
 use crate::NorskError;
 
@@ -23,6 +23,10 @@ const ROUND_BATCHES: usize = 16;
 pub struct NerOptions {
     /// How tokens are grouped into entities (`transformers`' `aggregation_strategy`).
     pub aggregation: Aggregation,
+    /// How each token's or word's label is chosen from its scores; `None`
+    /// as the model's `config.json` says (`norsk_decoding`), argmax when it
+    /// says nothing.
+    pub decoding: Option<LabelDecoding>,
     /// Tokens shared by consecutive windows over a text longer than the model
     /// takes, at most half a window (a larger stride is cut down to that).
     /// `None` truncates such a text to its first window, as `transformers`
@@ -85,6 +89,7 @@ impl Default for NerOptions {
     fn default() -> Self {
         Self {
             aggregation: Aggregation::Simple,
+            decoding: None,
             stride: Some(DEFAULT_STRIDE),
             ignore_labels: vec!["O".to_string()],
             batch_size: 8,
@@ -100,6 +105,8 @@ pub struct NerPipeline {
     model: TokenClassifier,
     labels: Labels,
     max_len: usize,
+    /// The label decoding the model's config asks for.
+    model_decoding: LabelDecoding,
 }
 
 /// Where the time of one [`NerPipeline::tag_batch_timed`] call went.
@@ -121,6 +128,10 @@ impl NerPipeline {
         let tokenizer = TextTokenizer::from_dir(dir)?;
         let model = TokenClassifier::load(dir, precision)?;
         let labels = Labels::new(model.labels().to_vec())?;
+        let model_decoding = match &model.config().norsk_decoding {
+            Some(name) => name.parse()?,
+            None => LabelDecoding::Argmax,
+        };
         let positions = model.config().max_position_embeddings;
         let max_len = tokenizer
             .max_length()
@@ -130,6 +141,7 @@ impl NerPipeline {
             model,
             labels,
             max_len,
+            model_decoding,
         })
     }
 
@@ -156,6 +168,11 @@ impl NerPipeline {
             SentenceContext::Alone => false,
             SentenceContext::Neighbours => true,
         }
+    }
+
+    /// The label decoding `decoding` means for this model.
+    pub fn label_decoding(&self, decoding: Option<LabelDecoding>) -> LabelDecoding {
+        decoding.unwrap_or(self.model_decoding)
     }
 
     /// Text tokens of one window, special tokens left out.
@@ -202,10 +219,11 @@ impl NerPipeline {
         };
         let pieces = pieces(texts, cut)?;
         times.tokenize += clock.elapsed();
-        let decoding = Decoding {
+        let decoder = Decoder {
             tokenizer: &self.tokenizer,
             labels: &self.labels,
             aggregation: options.aggregation,
+            decoding: self.label_decoding(options.decoding),
             ignore_labels: &options.ignore_labels,
         };
         let batch_size = options.batch_size.max(1);
@@ -229,7 +247,7 @@ impl NerPipeline {
             let logits = self.run(&jobs, batch_size)?;
             times.model += clock.elapsed();
             let clock = Instant::now();
-            decoding.add_windows(&pieces, &jobs, logits, &mut per_piece)?;
+            decoder.add_windows(&pieces, &jobs, logits, &mut per_piece)?;
             times.decode += clock.elapsed();
         }
         let clock = Instant::now();

@@ -2,8 +2,8 @@
 //! model, windows and their logits turned into entities after it.
 
 use norsk_spans::{
-    decode_window, join_unmarked_pieces, merge_windows, softmax, Aggregation, Entity, Labels,
-    PreEntity, SpanError,
+    decode_window, join_unmarked_pieces, merge_windows, softmax, Aggregation, Entity,
+    LabelDecoding, Labels, PreEntity, SpanError,
 };
 use norsk_tokens::{sentences, TextTokenizer, TokenizerError, Window, WindowPlan};
 
@@ -117,14 +117,15 @@ pub(crate) fn is_runnable(window: &Window) -> bool {
 }
 
 /// How window scores become entities.
-pub(crate) struct Decoding<'a> {
+pub(crate) struct Decoder<'a> {
     pub tokenizer: &'a TextTokenizer,
     pub labels: &'a Labels,
     pub aggregation: Aggregation,
+    pub decoding: LabelDecoding,
     pub ignore_labels: &'a [String],
 }
 
-impl Decoding<'_> {
+impl Decoder<'_> {
     /// Adds the entities of `jobs`' windows, from their logits
     /// (`[token][label]`; empty for a window that was not run), to the
     /// entities found so far in each piece.
@@ -138,8 +139,14 @@ impl Decoding<'_> {
         for (job, logits) in jobs.iter().zip(logits) {
             let body = pieces[job.piece].body;
             let pre = self.pre_entities(body, &job.window, &logits);
-            let entities =
-                decode_window(body, pre, self.labels, self.aggregation, self.ignore_labels)?;
+            let entities = decode_window(
+                body,
+                pre,
+                self.labels,
+                self.aggregation,
+                self.decoding,
+                self.ignore_labels,
+            )?;
             per_piece[job.piece].extend(entities.into_iter().filter_map(|e| e.fitted(body)));
         }
         Ok(())

@@ -82,13 +82,17 @@ class NerPipeline(_LabelledPipeline):
     ``split_sentences=False``, each with its neighbouring sentences as
     context (``context="neighbours"``) or alone (``"alone"``); ``"model"``
     does as the model was trained. Long texts run in windows overlapping by
-    ``stride`` tokens (``None``: only the first window).
+    ``stride`` tokens (``None``: only the first window). Labels are chosen
+    each by its argmax (``decoding="argmax"``, as transformers) or as the
+    best sequence the label scheme allows (``"constrained"``); ``None`` does
+    as the model's config says.
     """
 
     def __init__(
         self,
         model: Optional[str] = None,
         aggregation_strategy: str = "first",
+        decoding: Optional[str] = None,
         stride: Optional[int] = 128,
         ignore_labels: Optional[List[str]] = None,
         batch_size: int = 8,
@@ -99,6 +103,7 @@ class NerPipeline(_LabelledPipeline):
         self._model = _norsk.NerModel(
             model,
             aggregation_strategy=aggregation_strategy,
+            decoding=decoding,
             stride=stride,
             ignore_labels=ignore_labels,
             batch_size=batch_size,
@@ -223,7 +228,7 @@ def pipeline(task: str, model: Optional[str] = None, **kwargs: Any):
     ``model`` is a folder in Hugging Face layout or a hub id
     (``owner/name[@revision]``); ``None`` takes the shipped model (NER and
     text classification). Other keyword arguments go to the pipeline class:
-    ``aggregation_strategy``, ``stride``, ``ignore_labels``, ``batch_size``,
+    ``aggregation_strategy``, ``decoding``, ``stride``, ``ignore_labels``, ``batch_size``,
     ``split_sentences``, ``context``, ``precision`` (``"f32"``, ``"f16"``, ``"bf16"``,
     ``"int8"``), ``top_k``, ``kind``, ``truncate``.
     """
