@@ -1,6 +1,6 @@
-//! Constrained label decoding in the NER pipeline: the default follows the
-//! model's `config.json`, constrained labels always form valid IOB2
-//! sequences, and a bad config value is a clear error.
+//! How the NER pipeline turns scores into labels: constrained decoding gives
+//! valid IOB2 sequences; the defaults of decoding and aggregation follow the
+//! model's `config.json`, and a bad config value is a clear error.
 
 mod common;
 
@@ -98,4 +98,19 @@ fn an_unknown_decoding_in_the_config_is_a_clear_error() {
         err.contains("viterbi") && err.contains("constrained"),
         "{err}"
     );
+}
+
+#[test]
+fn the_default_aggregation_follows_the_models_config() {
+    let plain = NerPipeline::load(&fixture("tiny-ner"), Precision::F32).unwrap();
+    assert_eq!(plain.default_aggregation(), Aggregation::First);
+    let dir = fixture_with_config("tiny-ner", "norsk_aggregation", "average".into());
+    let configured = NerPipeline::load(dir.path(), Precision::F32).unwrap();
+    assert_eq!(configured.default_aggregation(), Aggregation::Average);
+    let dir = fixture_with_config("tiny-ner", "norsk_aggregation", "loudest".into());
+    let err = NerPipeline::load(dir.path(), Precision::F32)
+        .err()
+        .expect("an unknown aggregation must not load")
+        .to_string();
+    assert!(err.contains("loudest") && err.contains("average"), "{err}");
 }

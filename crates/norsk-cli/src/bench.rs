@@ -209,6 +209,7 @@ fn measure_corpus(
     let mut records = Vec::new();
     for &batch in &args.batch_sizes {
         let options = NerOptions {
+            aggregation: pipeline.default_aggregation(),
             batch_size: batch,
             ..NerOptions::default()
         };

@@ -100,8 +100,9 @@ struct EvalNerArgs {
     model: Option<String>,
 
     /// How tokens are grouped into entities before words are tagged.
-    #[arg(long, default_value = "first", value_parser = crate::ner::parse_aggregation)]
-    aggregation: Aggregation,
+    /// Default: as the model's config.json says, else first (as `norsk ner`).
+    #[arg(long, value_parser = crate::ner::parse_aggregation)]
+    aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
     /// one's best label, as transformers does; `constrained` the best label
@@ -154,8 +155,11 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let data = read_tagged(&args.data)?;
     let words: Vec<Vec<String>> = data.iter().map(|s| s.tokens.clone()).collect();
     let gold: Vec<Vec<String>> = data.iter().map(|s| s.tags.clone()).collect();
+    let aggregation = args
+        .aggregation
+        .unwrap_or_else(|| pipeline.default_aggregation());
     let options = NerOptions {
-        aggregation: args.aggregation,
+        aggregation,
         decoding: args.decoding,
         batch_size: args.batch_size,
         context: args.context,
@@ -178,7 +182,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 "model": dir.display().to_string(),
                 "data": args.data.display().to_string(),
                 "precision": args.precision.to_string(),
-                "aggregation": args.aggregation.to_string(),
+                "aggregation": aggregation.to_string(),
                 "decoding": decoding.to_string(),
                 "context": context.to_string(),
                 "sentences": data.len(),
@@ -201,7 +205,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
                 "model {} ({}, aggregation {}, decoding {decoding}, sentences {context})\n",
                 dir.display(),
                 args.precision,
-                args.aggregation
+                aggregation
             );
             print_report(&default, &strict);
         }

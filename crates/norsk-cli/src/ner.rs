@@ -55,10 +55,12 @@ pub struct NerArgs {
     resume: bool,
 
     /// How tokens are grouped into entities (as transformers' aggregation_strategy:
-    /// none, simple, first, average, max). `first` suits models that, like
-    /// the shipped one, are trained to label a word by its first token.
-    #[arg(long, default_value = "first", value_parser = parse_aggregation)]
-    aggregation: Aggregation,
+    /// none, simple, first, average, max). Default: as the model's
+    /// config.json says (`norsk_aggregation`; the shipped model: average,
+    /// its word pieces are all trained), else first (a word labelled by its
+    /// first token, as most NER models are trained).
+    #[arg(long, value_parser = parse_aggregation)]
+    aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
     /// one's best label, as transformers does; `constrained` the best label
@@ -158,7 +160,9 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     let pipeline = NerPipeline::load(&dir, args.precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let options = NerOptions {
-        aggregation: args.aggregation,
+        aggregation: args
+            .aggregation
+            .unwrap_or_else(|| pipeline.default_aggregation()),
         decoding: args.decoding,
         stride: (!args.truncate).then_some(args.stride),
         ignore_labels: args.ignore_labels.clone(),

@@ -65,6 +65,11 @@ pub struct BertConfig {
     /// each sentence is best tagged together with its neighbours.
     #[serde(default)]
     pub norsk_sentence_context: bool,
+    /// How a token classifier's tokens are best grouped into words
+    /// (`"first"`, `"average"`, `"max"`…, transformers' aggregation
+    /// strategy names); unset means `first`.
+    #[serde(default)]
+    pub norsk_aggregation: Option<String>,
     /// How a token classifier's labels are best chosen (`"constrained"` or
     /// `"argmax"`, norsk's `LabelDecoding`); unset means argmax.
     #[serde(default)]

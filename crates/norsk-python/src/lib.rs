@@ -69,12 +69,12 @@ struct NerModel {
 #[pymethods]
 impl NerModel {
     #[new]
-    #[pyo3(signature = (model=None, *, aggregation_strategy="first", decoding=None, stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, context="model", precision="f32", models_dir=None))]
+    #[pyo3(signature = (model=None, *, aggregation_strategy=None, decoding=None, stride=Some(norsk::DEFAULT_STRIDE), ignore_labels=None, batch_size=8, split_sentences=true, context="model", precision="f32", models_dir=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         model: Option<&str>,
-        aggregation_strategy: &str,
+        aggregation_strategy: Option<&str>,
         decoding: Option<&str>,
         stride: Option<usize>,
         ignore_labels: Option<Vec<String>>,
@@ -84,25 +84,30 @@ impl NerModel {
         precision: &str,
         models_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let aggregation: Aggregation = parse_option("aggregation_strategy", aggregation_strategy)?;
+        let aggregation: Option<Aggregation> = aggregation_strategy
+            .map(|name| parse_option("aggregation_strategy", name))
+            .transpose()?;
         let precision: Precision = parse_option("precision", precision)?;
-        let options = NerOptions {
-            aggregation,
-            decoding: decoding
-                .map(|name| parse_option("decoding", name))
-                .transpose()?,
-            stride,
-            ignore_labels: ignore_labels.unwrap_or_else(|| vec!["O".to_string()]),
-            batch_size: self::batch_size(batch_size)?,
-            split_sentences,
-            context: parse_option("context", context)?,
-        };
+        let decoding = decoding
+            .map(|name| parse_option("decoding", name))
+            .transpose()?;
+        let batch_size = self::batch_size(batch_size)?;
+        let context = parse_option("context", context)?;
         let dir = model_dir(model, "norsk-bert-ner", models_dir)?;
         let pipeline = py
             .detach(|| NerPipeline::load(&dir, precision))
             .map_err(|e| {
                 library_error(format!("cannot load NER model from {}: {e}", dir.display()))
             })?;
+        let options = NerOptions {
+            aggregation: aggregation.unwrap_or_else(|| pipeline.default_aggregation()),
+            decoding,
+            stride,
+            ignore_labels: ignore_labels.unwrap_or_else(|| vec!["O".to_string()]),
+            batch_size,
+            split_sentences,
+            context,
+        };
         Ok(Self {
             pipeline,
             options,

@@ -105,6 +105,8 @@ pub struct NerPipeline {
     model: TokenClassifier,
     labels: Labels,
     max_len: usize,
+    /// The aggregation the model's config asks for.
+    model_aggregation: Aggregation,
     /// The label decoding the model's config asks for.
     model_decoding: LabelDecoding,
 }
@@ -128,6 +130,10 @@ impl NerPipeline {
         let tokenizer = TextTokenizer::from_dir(dir)?;
         let model = TokenClassifier::load(dir, precision)?;
         let labels = Labels::new(model.labels().to_vec())?;
+        let model_aggregation = match &model.config().norsk_aggregation {
+            Some(name) => name.parse()?,
+            None => Aggregation::First,
+        };
         let model_decoding = match &model.config().norsk_decoding {
             Some(name) => name.parse()?,
             None => LabelDecoding::Argmax,
@@ -141,6 +147,7 @@ impl NerPipeline {
             model,
             labels,
             max_len,
+            model_aggregation,
             model_decoding,
         })
     }
@@ -168,6 +175,13 @@ impl NerPipeline {
             SentenceContext::Alone => false,
             SentenceContext::Neighbours => true,
         }
+    }
+
+    /// The aggregation that suits this model: its `config.json`'s
+    /// `norsk_aggregation` (the shipped model: `average`), else `first`
+    /// (a word labelled by its first token, as most NER models are trained).
+    pub fn default_aggregation(&self) -> Aggregation {
+        self.model_aggregation
     }
 
     /// The label decoding `decoding` means for this model.

@@ -82,7 +82,9 @@ class NerPipeline(_LabelledPipeline):
     ``split_sentences=False``, each with its neighbouring sentences as
     context (``context="neighbours"``) or alone (``"alone"``); ``"model"``
     does as the model was trained. Long texts run in windows overlapping by
-    ``stride`` tokens (``None``: only the first window). Labels are chosen
+    ``stride`` tokens (``None``: only the first window). Tokens are grouped
+    into words by ``aggregation_strategy`` (``None``: as the model's config
+    says, else ``"first"``). Labels are chosen
     each by its argmax (``decoding="argmax"``, as transformers) or as the
     best sequence the label scheme allows (``"constrained"``); ``None`` does
     as the model's config says.
@@ -91,7 +93,7 @@ class NerPipeline(_LabelledPipeline):
     def __init__(
         self,
         model: Optional[str] = None,
-        aggregation_strategy: str = "first",
+        aggregation_strategy: Optional[str] = None,
         decoding: Optional[str] = None,
         stride: Optional[int] = 128,
         ignore_labels: Optional[List[str]] = None,
