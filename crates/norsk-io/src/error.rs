@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Why an input could not be turned into a text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InputError {
     /// The file could not be read.
     #[error("cannot read {path}: {reason}")]

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// `config.json` is missing, unreadable or not a BERT config we can run.
     #[error("invalid model config {path}: {reason}")]

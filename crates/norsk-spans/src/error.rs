@@ -1,5 +1,6 @@
 /// Why labels, token scores or names could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpanError {
     /// A label list must name at least one label.
     #[error("the label list is empty")]

@@ -67,6 +67,7 @@ impl FromStr for Mode {
 
 /// Why tag sequences could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetricsError {
     /// Gold and predicted corpora have different numbers of sentences.
     #[error("{gold} gold sentences but {predicted} predicted sentences")]

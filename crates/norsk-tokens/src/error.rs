@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Why a tokenizer could not be loaded or could not encode a text.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenizerError {
     /// The folder has neither `tokenizer.json` nor `vocab.txt`.
     #[error(

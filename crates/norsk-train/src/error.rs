@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Why training could not start or finish.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrainError {
     /// The base model folder cannot be loaded, or the model failed to run.
     #[error(transparent)]

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in a norsk pipeline.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NorskError {
     #[error(transparent)]
     Model(#[from] norsk_model::ModelError),

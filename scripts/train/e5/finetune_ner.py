@@ -18,7 +18,8 @@
   * export: OUT/best -> --export as fp16 safetensors + config.json (id2label/label2id, BertForTokenClassification,
     dtype float32 so loaders compute in fp32) + tokenizer.json / tokenizer_config.json (model_max_length 512) /
     special_tokens_map.json (with --context: `"norsk_sentence_context": true` in config.json, model_max_length
-    --export-max-length). `--export-only` re-exports an existing OUT/best.
+    --export-max-length; `norsk_aggregation` / `norsk_decoding` from --export-aggregation / --export-decoding, the
+    defaults `norsk ner` then uses for this model). `--export-only` re-exports an existing OUT/best.
   * `--context N` (document context, as FLERT / Luoma & Pyysalo 2020): instead of one sentence per sequence, the
     sentences of one NDT document (`# ndt_doc` of the train conllu files) are packed in order into sequences of up to
     N pieces, re-chunked at random each epoch (a chunk also ends early with probability --context-break at each
@@ -67,6 +68,10 @@ ap.add_argument("--amp", type=int, default=None,
 ap.add_argument("--context", type=int, default=0, help="pack a document's sentences into sequences of N pieces")
 ap.add_argument("--context-break", type=float, default=0.15)
 ap.add_argument("--export-max-length", type=int, default=512, help="model_max_length written to tokenizer_config")
+ap.add_argument("--export-aggregation", default="average",
+                help="norsk_aggregation written to config.json (how norsk groups pieces into words by default)")
+ap.add_argument("--export-decoding", default="constrained",
+                help="norsk_decoding written to config.json (argmax, or constrained: the best valid IOB2 sequence)")
 ap.add_argument("--resume", action="store_true")
 ap.add_argument("--bench-seconds", type=float, default=0)
 ap.add_argument("--export-only", action="store_true")
@@ -198,6 +203,7 @@ def export(best_dir, out_dir):
                hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
     if a.context:  # norsk then tags each sentence with its neighbours by default
         cfg["norsk_sentence_context"] = True
+    cfg["norsk_aggregation"], cfg["norsk_decoding"] = a.export_aggregation, a.export_decoding
     json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=2)
     for f in ("tokenizer.json", "special_tokens_map.json", "NOTICE.e5"):
         if os.path.exists(os.path.join(a.base, f)):
