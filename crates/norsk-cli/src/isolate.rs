@@ -1,9 +1,11 @@
-//! One bad record costs only itself: a batch call that fails is run again
-//! record by record, so that only the records that fail on their own get
-//! an error.
+//! One bad record costs only itself: a batch call that fails (or panics)
+//! is run again record by record, so that only the records that fail on
+//! their own get an error.
 
-/// `run` over the items that are `Ok`, in one call; when that call fails,
-/// one call per item. Gives one result per item, in order: the output, or
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// `run` over the items that are `Ok`, in one call; when that call fails
+/// or panics, one call per item. Gives one result per item, in order: the output, or
 /// why there is none (the item's own error, or the error of its call).
 pub fn each<T: Copy, R>(
     items: &[Result<T, String>],
@@ -16,7 +18,7 @@ pub fn each<T: Copy, R>(
     let batch = if usable.is_empty() {
         Ok(Vec::new())
     } else {
-        run(&usable)
+        guarded(&run, &usable)
     };
     let mut outputs: Vec<Result<R, String>> = match batch {
         Ok(outputs) if outputs.len() == usable.len() => outputs.into_iter().map(Ok).collect(),
@@ -36,10 +38,28 @@ pub fn each<T: Copy, R>(
 
 /// `run` over one item.
 fn alone<T, R>(run: impl Fn(&[T]) -> anyhow::Result<Vec<R>>, item: T) -> Result<R, String> {
-    run(std::slice::from_ref(&item))
+    guarded(&run, std::slice::from_ref(&item))
         .map_err(|e| one_line(&e))?
         .pop()
         .ok_or_else(|| "no result for this record".to_string())
+}
+
+/// `run` over `items`, a panic inside it (a bug, in norsk or a library)
+/// turned into an error, so that it costs only its records.
+fn guarded<T, R>(
+    run: &impl Fn(&[T]) -> anyhow::Result<Vec<R>>,
+    items: &[T],
+) -> anyhow::Result<Vec<R>> {
+    catch_unwind(AssertUnwindSafe(|| run(items))).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        Err(anyhow::anyhow!(
+            "internal error (a panic, please report it): {message}"
+        ))
+    })
 }
 
 /// An error and its causes on one line, without the backtrace some
@@ -79,5 +99,26 @@ mod tests {
         );
         assert_eq!(each(&[Ok(1), Ok(2)], double), [Ok(2), Ok(4)]);
         assert_eq!(each::<u32, u32>(&[], double), []);
+    }
+
+    #[test]
+    fn a_panic_costs_only_its_item() {
+        let halve = |items: &[u32]| -> anyhow::Result<Vec<u32>> {
+            Ok(items
+                .iter()
+                .map(|&i| {
+                    assert!(i % 2 == 0, "odd {i}");
+                    i / 2
+                })
+                .collect())
+        };
+        let out = each(&[Ok(2), Ok(3), Ok(8)], halve);
+        assert_eq!(out[0], Ok(1));
+        assert_eq!(out[2], Ok(4));
+        let err = out[1].as_ref().unwrap_err();
+        assert!(
+            err.contains("internal error") && err.contains("odd 3"),
+            "{err}"
+        );
     }
 }
