@@ -10,8 +10,7 @@ use clap::Args;
 use norsk::bench::{fp32_peak_gflops, peak_rss_mb, BenchModel, Latencies, Task};
 use norsk::profile::OpProfile;
 use norsk::{NerOptions, NerPipeline, Precision};
-use norsk_io::{read_jsonl, read_text_file};
-use serde_json::{json, Value};
+use norsk_io::{read_jsonl, read_text_file, write_bench_table, BenchRecord, OpTime, PipelineTimes};
 
 use crate::eval::ReportFormat;
 use crate::{model, Outcome};
@@ -96,14 +95,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         ReportFormat::Human if std::env::var_os(WORKER_ENV).is_some() => {
             println!("{}", serde_json::to_string(&records)?)
         }
-        ReportFormat::Human => print_table(&records),
+        ReportFormat::Human => {
+            write_bench_table(&mut std::io::stdout().lock(), &records)?;
+            print!("{}", norsk::kernels::selected());
+        }
     }
     Ok(Outcome::Success)
 }
 
 /// Runs this same command for one thread count in a fresh process (candle's
 /// thread pool is sized once per process), and reads its JSON records.
-fn spawn_worker(threads: usize) -> anyhow::Result<Vec<Value>> {
+fn spawn_worker(threads: usize) -> anyhow::Result<Vec<BenchRecord>> {
     let mut argv = without_options(std::env::args().skip(1), &["--threads", "--format"]);
     argv.extend(["--threads".into(), threads.to_string()]);
     argv.extend(["--format".into(), "json".into()]);
@@ -140,7 +142,7 @@ fn without_options(args: impl Iterator<Item = String>, names: &[&str]) -> Vec<St
     out
 }
 
-fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<Value>> {
+fn measure_all(args: &BenchArgs, threads: usize) -> anyhow::Result<Vec<BenchRecord>> {
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
     let profile = OpProfile::new();
     if args.profile {
@@ -200,7 +202,7 @@ fn measure_corpus(
     precision: Precision,
     threads: usize,
     profile: &OpProfile,
-) -> anyhow::Result<Vec<Value>> {
+) -> anyhow::Result<Vec<BenchRecord>> {
     if args.task != Task::Ner {
         bail!("--corpus measures the NER pipeline: use --task ner");
     }
@@ -254,11 +256,13 @@ fn measure_corpus(
             &Latencies(latencies),
             None,
         );
-        r["tokens_per_s"] = json!(tokens as f64 / total);
-        r["texts_per_s"] = json!(texts.len() as f64 * rounds / total);
-        r["tokenize_s"] = json!(tokenize / rounds);
-        r["model_s"] = json!(model_time / rounds);
-        r["decode_s"] = json!(decode / rounds);
+        r.tokens_per_s = tokens as f64 / total;
+        r.pipeline = Some(PipelineTimes {
+            texts_per_s: texts.len() as f64 * rounds / total,
+            tokenize_s: tokenize / rounds,
+            model_s: model_time / rounds,
+            decode_s: decode / rounds,
+        });
         // A pass here is one round over the corpus.
         let rounds_ms = Latencies(vec![total * 1e3 / rounds; args.iters.max(1)]);
         add_ops(&mut r, profile, &rounds_ms, &[]);
@@ -277,40 +281,44 @@ fn record(
     tokens: usize,
     latencies: &Latencies,
     flops: Option<f64>,
-) -> Value {
+) -> BenchRecord {
     let seconds = latencies.mean() / 1e3;
-    let mut r = json!({
-        "engine": "norsk",
-        "task": args.task,
-        "precision": precision.to_string(),
-        "batch_size": batch,
-        "seq_len": seq,
-        "threads": threads,
-        "tokens_per_s": tokens as f64 / seconds,
-        "sequences_per_s": batch as f64 / seconds,
-        "p50_ms": latencies.quantile(0.50),
-        "p95_ms": latencies.quantile(0.95),
-        "p99_ms": latencies.quantile(0.99),
-        "peak_rss_mb": peak_rss_mb(),
-        "iters": latencies.0.len(),
-        "kernel": crate::kernels::product_kernel(precision),
-        "isa": norsk::kernels::selected().isa.to_string(),
-    });
-    if let Some(flops) = flops {
-        let gflops = flops / seconds / 1e9;
-        let (peak, how) = fp32_peak_gflops(threads);
-        r["gflops"] = json!(gflops);
-        r["fp32_peak_share"] = json!(gflops / peak);
-        r["fp32_peak"] = json!(how);
+    let gflops = flops.map(|flops| flops / seconds / 1e9);
+    let (peak, how) = fp32_peak_gflops(threads);
+    BenchRecord {
+        engine: "norsk".to_string(),
+        task: args.task.to_string(),
+        precision: precision.to_string(),
+        batch_size: batch,
+        seq_len: seq,
+        threads,
+        tokens_per_s: tokens as f64 / seconds,
+        sequences_per_s: batch as f64 / seconds,
+        p50_ms: latencies.quantile(0.50),
+        p95_ms: latencies.quantile(0.95),
+        p99_ms: latencies.quantile(0.99),
+        peak_rss_mb: peak_rss_mb(),
+        iters: latencies.0.len(),
+        kernel: crate::kernels::product_kernel(precision),
+        isa: norsk::kernels::selected().isa.to_string(),
+        fp32_peak_share: gflops.map(|g| g / peak),
+        fp32_peak: gflops.map(|_| how),
+        gflops,
+        pipeline: None,
+        ops: Vec::new(),
     }
-    r
 }
 
 /// Adds the ops' times per pass (`latencies` has one entry per pass) to the
 /// record, slowest first, with what no op accounts for as `other`, and the
 /// GFLOP/s of the ops whose FLOPs per pass `flops` gives; nothing when no op
 /// was timed.
-fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies, flops: &[(&str, f64)]) {
+fn add_ops(
+    record: &mut BenchRecord,
+    profile: &OpProfile,
+    latencies: &Latencies,
+    flops: &[(&str, f64)],
+) {
     let times = profile.take();
     if times.is_empty() {
         return;
@@ -324,90 +332,19 @@ fn add_ops(record: &mut Value, profile: &OpProfile, latencies: &Latencies, flops
     let timed: f64 = ops.iter().map(|&(_, _, ms)| ms).sum();
     ops.sort_by(|a, b| b.2.total_cmp(&a.2));
     ops.push(("other", 0.0, (pass_ms - timed).max(0.0)));
-    record["ops"] = ops
+    record.ops = ops
         .into_iter()
-        .map(|(op, calls, ms)| {
-            let mut r = json!({"op": op, "calls_per_pass": calls, "ms_per_pass": ms, "share": ms / pass_ms});
-            if let Some((_, f)) = flops.iter().find(|(name, f)| *name == op && *f > 0.0) {
-                r["gflops"] = json!(f / ms / 1e6);
-            }
-            r
+        .map(|(op, calls, ms)| OpTime {
+            op: op.to_string(),
+            calls_per_pass: calls,
+            ms_per_pass: ms,
+            share: ms / pass_ms,
+            gflops: flops
+                .iter()
+                .find(|(name, f)| *name == op && *f > 0.0)
+                .map(|(_, f)| f / ms / 1e6),
         })
         .collect();
-}
-
-fn print_table(records: &[Value]) {
-    println!(
-        "{:<9} {:<5} {:>5} {:>5} {:>3} {:>11} {:>9} {:>9} {:>9} {:>8} {:>7} {:>8}",
-        "task",
-        "prec",
-        "batch",
-        "seq",
-        "thr",
-        "tokens/s",
-        "seqs/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "GFLOP/s",
-        "RSS MB"
-    );
-    for r in records {
-        let num = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
-        let seq = match r["seq_len"].as_u64() {
-            Some(0) | None => "real".to_string(),
-            Some(n) => n.to_string(),
-        };
-        println!(
-            "{:<9} {:<5} {:>5} {:>5} {:>3} {:>11.0} {:>9.1} {:>9.2} {:>9.2} {:>8.2} {:>7} {:>8.0}",
-            r["task"].as_str().unwrap_or("?"),
-            r["precision"].as_str().unwrap_or("?"),
-            r["batch_size"].as_u64().unwrap_or(0),
-            seq,
-            r["threads"].as_u64().unwrap_or(0),
-            num("tokens_per_s"),
-            num("sequences_per_s"),
-            num("p50_ms"),
-            num("p95_ms"),
-            num("p99_ms"),
-            // Unknown for a corpus: its batches have no one shape.
-            r["gflops"]
-                .as_f64()
-                .map_or("-".to_string(), |g| format!("{g:.1}")),
-            num("peak_rss_mb"),
-        );
-        if let Some(t) = r["texts_per_s"].as_f64() {
-            println!(
-                "          {t:.1} texts/s; per pass: tokenize {:.3} s, model {:.3} s, decode {:.3} s",
-                num("tokenize_s"),
-                num("model_s"),
-                num("decode_s")
-            );
-        }
-        for op in r["ops"].as_array().into_iter().flatten() {
-            let num = |k: &str| op[k].as_f64().unwrap_or(f64::NAN);
-            let gflops = match op["gflops"].as_f64() {
-                Some(g) => format!("{g:>6.1} GFLOP/s"),
-                None => String::new(),
-            };
-            println!(
-                "          {:<14} {:>9.2} ms/pass {:>6.1} %  {:>4} calls {gflops}",
-                op["op"].as_str().unwrap_or("?"),
-                num("ms_per_pass"),
-                num("share") * 100.0,
-                num("calls_per_pass")
-            );
-        }
-    }
-    let mut peaks: Vec<&str> = records
-        .iter()
-        .filter_map(|r| r["fp32_peak"].as_str())
-        .collect();
-    peaks.dedup();
-    for how in peaks {
-        println!("fp32 peak: {how}");
-    }
-    print!("{}", norsk::kernels::selected());
 }
 
 fn read_ids(path: &std::path::Path) -> anyhow::Result<Vec<Vec<u32>>> {

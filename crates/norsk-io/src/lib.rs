@@ -1,7 +1,8 @@
 //! Inputs and outputs of norsk, with no tensors: reading texts (files,
 //! stdin, JSONL, CSV/TSV, folders) with precise errors, and writing entities as JSON,
-//! JSONL, CoNLL or highlighted text, and vectors as `.npy`.
+//! JSONL, CoNLL or highlighted text, vectors as `.npy`, and benchmark records.
 
+mod bench;
 mod conll;
 mod count;
 mod entities;
@@ -16,6 +17,7 @@ mod render;
 mod stream;
 mod table;
 
+pub use bench::{write_bench_table, BenchRecord, OpTime, PipelineTimes};
 pub use conll::{parse_tagged, read_tagged, TaggedSentence};
 pub use count::count_jsonl;
 pub use entities::{EntityRecord, OffsetUnit};

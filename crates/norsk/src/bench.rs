@@ -12,13 +12,11 @@ use norsk_model::{
     TokenClassifier,
 };
 use norsk_tokens::TextTokenizer;
-use serde::Serialize;
 
 use crate::NorskError;
 
 /// What part of a model is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
     /// Token classification: encoder and per-token head.
     Ner,
@@ -268,8 +266,9 @@ pub fn fp32_flops_per_cycle(vendor: &str, family: u32, flags: &str) -> f64 {
     }
 }
 
-/// Peak resident memory of this process so far, in MB (`VmHWM`).
-pub fn peak_rss_mb() -> f64 {
+/// Peak resident memory of this process so far, in MB (`VmHWM`); `None`
+/// where `/proc/self/status` does not say.
+pub fn peak_rss_mb() -> Option<f64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -277,7 +276,7 @@ pub fn peak_rss_mb() -> f64 {
                 .find(|l| l.starts_with("VmHWM:"))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+        .map(|kb| kb / 1024.0)
 }
 
 #[cfg(test)]
