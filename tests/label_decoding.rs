@@ -113,4 +113,5 @@ fn the_default_aggregation_follows_the_models_config() {
         .expect("an unknown aggregation must not load")
         .to_string();
     assert!(err.contains("loudest") && err.contains("average"), "{err}");
+    assert!(err.contains("config.json: norsk_aggregation"), "{err}");
 }

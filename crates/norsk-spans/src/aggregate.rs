@@ -1,5 +1,6 @@
-//! Labelling of single tokens and of words (transformers' `aggregate`,
-//! `aggregate_word` and `aggregate_words`).
+//! The scores of single tokens and of words (transformers' `aggregate`,
+//! `aggregate_word` and `aggregate_words`), and their labels as a
+//! [`LabelDecoding`] chooses them.
 
 use std::borrow::Cow;
 

@@ -99,6 +99,23 @@ impl Default for NerOptions {
     }
 }
 
+/// The choice a model's `config.json` names under `key`, if it names one.
+fn config_choice<T>(dir: &Path, key: &str, name: &Option<String>) -> Result<Option<T>, NorskError>
+where
+    T: std::str::FromStr<Err = norsk_spans::SpanError>,
+{
+    name.as_deref()
+        .map(|name| {
+            name.parse().map_err(|e| {
+                NorskError::Model(norsk_model::ModelError::Config {
+                    path: dir.join("config.json"),
+                    reason: format!("{key}: {e}"),
+                })
+            })
+        })
+        .transpose()
+}
+
 /// Named-entity recognition: a tokenizer and a token-classification model.
 pub struct NerPipeline {
     tokenizer: TextTokenizer,
@@ -130,14 +147,11 @@ impl NerPipeline {
         let tokenizer = TextTokenizer::from_dir(dir)?;
         let model = TokenClassifier::load(dir, precision)?;
         let labels = Labels::new(model.labels().to_vec())?;
-        let model_aggregation = match &model.config().norsk_aggregation {
-            Some(name) => name.parse()?,
-            None => Aggregation::First,
-        };
-        let model_decoding = match &model.config().norsk_decoding {
-            Some(name) => name.parse()?,
-            None => LabelDecoding::Argmax,
-        };
+        let config = model.config();
+        let model_aggregation = config_choice(dir, "norsk_aggregation", &config.norsk_aggregation)?
+            .unwrap_or(Aggregation::First);
+        let model_decoding = config_choice(dir, "norsk_decoding", &config.norsk_decoding)?
+            .unwrap_or(LabelDecoding::Argmax);
         let positions = model.config().max_position_embeddings;
         let max_len = tokenizer
             .max_length()
