@@ -1,38 +1,47 @@
-use std::io::{Cursor, Read};
-use std::rc::Rc;
+use std::collections::VecDeque;
+use std::io::{self, BufRead, BufReader, Read};
 
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use crate::{decode_text, InputError, Record};
 
+/// The most bytes a row may hold once a quoted field has run past its first
+/// line: more, and the quote is taken as never closed (so memory stays
+/// bounded, whatever the input).
+const MAX_QUOTED_ROW_BYTES: usize = 16 << 20;
+
 /// Reads CSV (`delimiter` b',') or TSV (b'\t') with a header row: one record
-/// per data row, in order. The `text_field` column is the text, the
-/// `id_field` column (if there is one) the id, every other column is carried
-/// through as a string. A row that cannot be read, is too short for the text
-/// column or is not UTF-8 gives an error record in its place; a header
-/// without the text column is an error for the whole input.
+/// per data row, in order, streaming (a row at a time). The `text_field`
+/// column is the text, the `id_field` column (if there is one) the id, every
+/// other column is carried through as a string. A row that cannot be read,
+/// is too short for the text column or is not UTF-8 gives an error record in
+/// its place; a header without the text column is an error for the whole
+/// input.
 ///
 /// A quote that is never closed would make the rest of the file one field;
-/// such a row (one that runs to the end of the input inside quotes, or runs
-/// over several lines with a field count other than the header's) gives an
-/// error record, and the rows after its first line are read again.
+/// such a row (one that runs to the end of the input inside quotes, runs
+/// past [`MAX_QUOTED_ROW_BYTES`] inside quotes, or runs over several lines
+/// with a field count other than the header's) gives an error record, and
+/// the rows after its first line are read again.
 pub fn read_table<R: Read>(
-    mut reader: R,
+    reader: R,
     delimiter: u8,
     text_field: &str,
     id_field: &str,
 ) -> Result<impl Iterator<Item = Record>, InputError> {
     let header_error = |reason: String| InputError::Row { row: 1, reason };
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|e| header_error(e.to_string()))?;
-    let bytes: Rc<[u8]> = bytes.into();
-    let mut csv = reader_at(&bytes, 0, delimiter);
-    let mut header = ByteRecord::new();
-    csv.read_byte_record(&mut header)
-        .map_err(|e| header_error(e.to_string()))?;
+    let mut lines = Lines {
+        reader: BufReader::new(reader),
+        again: VecDeque::new(),
+        delimiter,
+    };
+    let header = match lines.next_row().map_err(|e| header_error(e.to_string()))? {
+        Some(row) if !row.open_quote => parse(&row.lines, delimiter),
+        Some(_) => Err("a quote in the header is never closed".to_string()),
+        None => Err("the input is empty: no header".to_string()),
+    }
+    .map_err(header_error)?;
     let headers: Vec<String> = header
         .iter()
         .map(|h| {
@@ -52,11 +61,9 @@ pub fn read_table<R: Read>(
         })?;
     let id_column = headers.iter().position(|h| h == id_field);
     Ok(Rows {
-        bytes,
-        delimiter,
-        csv,
-        base: 0,
+        lines,
         index: 0,
+        done: false,
         columns: Columns {
             headers,
             text: text_column,
@@ -65,107 +72,174 @@ pub fn read_table<R: Read>(
     })
 }
 
-/// A CSV reader over `bytes` from byte `from` on, headers not split off.
-fn reader_at(bytes: &Rc<[u8]>, from: usize, delimiter: u8) -> csv::Reader<Cursor<Rc<[u8]>>> {
-    let mut cursor = Cursor::new(Rc::clone(bytes));
-    cursor.set_position(from as u64);
+/// The physical lines of a table, read one at a time, and the lines given
+/// back to be read again (those after a broken row's first line).
+struct Lines<R> {
+    reader: BufReader<R>,
+    again: VecDeque<Vec<u8>>,
+    delimiter: u8,
+}
+
+/// The lines of one row.
+struct RawRow {
+    lines: Vec<Vec<u8>>,
+    /// A quote was still open where the row ended: at the end of the input,
+    /// or past [`MAX_QUOTED_ROW_BYTES`].
+    open_quote: bool,
+}
+
+impl<R: Read> Lines<R> {
+    /// The next line, with its line break.
+    fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if let Some(line) = self.again.pop_front() {
+            return Ok(Some(line));
+        }
+        let mut line = Vec::new();
+        Ok((self.reader.read_until(b'\n', &mut line)? > 0).then_some(line))
+    }
+
+    /// The lines of the next row: a line, and the lines after it while a
+    /// quoted field is open. Blank lines between rows are skipped.
+    fn next_row(&mut self) -> io::Result<Option<RawRow>> {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut quotes = Quotes::default();
+        let mut size = 0;
+        while let Some(line) = self.next_line()? {
+            if lines.is_empty() && line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                continue;
+            }
+            quotes.scan(&line, self.delimiter);
+            size += line.len();
+            lines.push(line);
+            if !quotes.quoted {
+                return Ok(Some(RawRow {
+                    lines,
+                    open_quote: false,
+                }));
+            }
+            if size > MAX_QUOTED_ROW_BYTES && lines.len() > 1 {
+                break;
+            }
+        }
+        Ok((!lines.is_empty()).then_some(RawRow {
+            lines,
+            open_quote: true,
+        }))
+    }
+
+    /// Gives back the lines after a broken row's first line.
+    fn read_again(&mut self, lines: Vec<Vec<u8>>) {
+        for line in lines.into_iter().skip(1).rev() {
+            self.again.push_front(line);
+        }
+    }
+}
+
+/// Where a scan of CSV text stands: inside a quoted field or not, and at the
+/// start of a field or not (quotes open a field, `""` inside one is a
+/// quote, as the `csv` crate reads).
+struct Quotes {
+    quoted: bool,
+    field_start: bool,
+}
+
+impl Default for Quotes {
+    fn default() -> Self {
+        Self {
+            quoted: false,
+            field_start: true,
+        }
+    }
+}
+
+impl Quotes {
+    /// Scans `text` on from where the last scan stopped.
+    fn scan(&mut self, text: &[u8], delimiter: u8) {
+        let mut bytes = text.iter().peekable();
+        while let Some(&b) = bytes.next() {
+            if self.quoted {
+                if b == b'"' && bytes.next_if_eq(&&b'"').is_none() {
+                    self.quoted = false;
+                }
+            } else if self.field_start && b == b'"' {
+                self.quoted = true;
+                self.field_start = false;
+            } else {
+                self.field_start = b == delimiter || b == b'\n' || b == b'\r';
+            }
+        }
+    }
+}
+
+/// One row's fields, as the `csv` crate reads its lines.
+fn parse(lines: &[Vec<u8>], delimiter: u8) -> Result<ByteRecord, String> {
+    let bytes = lines.concat();
+    let mut record = ByteRecord::new();
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(cursor)
+        .from_reader(bytes.as_slice())
+        .read_byte_record(&mut record)
+        .map_err(|e| e.to_string())?;
+    Ok(record)
 }
 
 /// The data rows of a table, as records.
-struct Rows {
-    bytes: Rc<[u8]>,
-    delimiter: u8,
-    csv: csv::Reader<Cursor<Rc<[u8]>>>,
-    /// Where `csv` began reading in `bytes`.
-    base: usize,
+struct Rows<R> {
+    lines: Lines<R>,
     /// 0-based number of the next row.
     index: usize,
+    /// The input failed: no more rows.
+    done: bool,
     columns: Columns,
 }
 
-impl Iterator for Rows {
+impl<R: Read> Iterator for Rows<R> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        let start = self.base + self.csv.position().byte() as usize;
-        let mut row = ByteRecord::new();
-        let read = self.csv.read_byte_record(&mut row);
-        let index = self.index;
-        match read {
-            Ok(false) => return None,
-            Ok(true) => self.index += 1,
-            Err(e) => {
-                self.index += 1;
-                return Some(self.columns.error(index, e.to_string()));
-            }
-        }
-        let end = self.base + self.csv.position().byte() as usize;
-        match self.broken_quote(start, end, row.len()) {
-            Some((reason, next_line)) => {
-                self.csv = reader_at(&self.bytes, next_line, self.delimiter);
-                self.base = next_line;
-                Some(self.columns.error(index, reason))
-            }
-            None => Some(self.columns.record(index, &row)),
-        }
-    }
-}
-
-impl Rows {
-    /// Whether the row read from `bytes[start..end]` holds a quote that is
-    /// never closed: why, and where the line after the row's first line
-    /// begins.
-    fn broken_quote(&self, start: usize, end: usize, fields: usize) -> Option<(String, usize)> {
-        let raw = &self.bytes[start..end];
-        let first = start + raw.iter().position(|b| !matches!(b, b'\r' | b'\n'))?;
-        let line_end = self.bytes[first..end]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|i| first + i + 1);
-        let rest = "the rows after its first line are read again";
-        let reason = if end == self.bytes.len() && ends_inside_quotes(raw, self.delimiter) {
-            format!("a quote is never closed; {rest}")
-        } else if fields != self.columns.headers.len()
-            && line_end.is_some_and(|next| {
-                self.bytes[next..end]
-                    .iter()
-                    .any(|b| !matches!(b, b'\r' | b'\n'))
-            })
-        {
-            format!(
-                "a quoted field runs over several lines and the row has {fields} fields, the header {}: a quote is probably not closed; {rest}",
-                self.columns.headers.len()
-            )
-        } else {
+        if self.done {
             return None;
-        };
-        Some((reason, line_end.unwrap_or(end)))
-    }
-}
-
-/// Whether CSV text starting at a row's start ends inside a quoted field
-/// (quotes open a field, `""` inside one is a quote, as the `csv` crate reads).
-fn ends_inside_quotes(raw: &[u8], delimiter: u8) -> bool {
-    let (mut quoted, mut field_start) = (false, true);
-    let mut bytes = raw.iter().peekable();
-    while let Some(&b) = bytes.next() {
-        if quoted {
-            if b == b'"' && bytes.next_if_eq(&&b'"').is_none() {
-                quoted = false;
-            }
-        } else if field_start && b == b'"' {
-            quoted = true;
-            field_start = false;
-        } else {
-            field_start = b == delimiter || b == b'\n' || b == b'\r';
         }
+        let index = self.index;
+        let row = match self.lines.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => return None,
+            Err(e) => {
+                self.done = true;
+                self.index += 1;
+                return Some(self.columns.error(index, format!("cannot read on: {e}")));
+            }
+        };
+        self.index += 1;
+        let rest = "the rows after its first line are read again";
+        if row.open_quote {
+            let reason = match row.lines.iter().map(Vec::len).sum::<usize>() > MAX_QUOTED_ROW_BYTES {
+                true => format!(
+                    "a quoted field runs over more than {} MiB: a quote is probably not closed; {rest}",
+                    MAX_QUOTED_ROW_BYTES >> 20
+                ),
+                false => format!("a quote is never closed; {rest}"),
+            };
+            self.lines.read_again(row.lines);
+            return Some(self.columns.error(index, reason));
+        }
+        let fields = match parse(&row.lines, self.lines.delimiter) {
+            Ok(fields) => fields,
+            Err(e) => return Some(self.columns.error(index, e)),
+        };
+        if row.lines.len() > 1 && fields.len() != self.columns.headers.len() {
+            let reason = format!(
+                "a quoted field runs over several lines and the row has {} fields, the header {}: a quote is probably not closed; {rest}",
+                fields.len(),
+                self.columns.headers.len()
+            );
+            self.lines.read_again(row.lines);
+            return Some(self.columns.error(index, reason));
+        }
+        Some(self.columns.record(index, &fields))
     }
-    quoted
 }
 
 /// The header's columns: their names, and which hold the text and the id.
@@ -294,17 +368,98 @@ mod tests {
         assert_eq!(records.len(), 3);
     }
 
+    /// Rows `r0,Sak 0`, `r1,Sak 1`, … without end, after a header.
+    struct EndlessRows {
+        next: usize,
+        pending: Vec<u8>,
+    }
+
+    impl Read for EndlessRows {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.pending.is_empty() {
+                self.pending = match self.next {
+                    0 => b"id,text\n".to_vec(),
+                    n => format!("r{},Sak {}\n", n - 1, n - 1).into_bytes(),
+                };
+                self.next += 1;
+            }
+            let n = buf.len().min(self.pending.len());
+            buf[..n].copy_from_slice(&self.pending[..n]);
+            self.pending.drain(..n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn rows_stream_before_the_input_ends() {
+        let endless = EndlessRows {
+            next: 0,
+            pending: Vec::new(),
+        };
+        let first: Vec<Record> = read_table(endless, b',', "text", "id")
+            .unwrap()
+            .take(3)
+            .collect();
+        assert_eq!(first[2].id, Value::from("r2"));
+        assert_eq!(first[2].text.as_deref(), Ok("Sak 2"));
+    }
+
+    #[test]
+    fn a_quote_open_past_the_row_limit_costs_one_row_and_memory_stays_bounded() {
+        let mut input = "id,text\na,\"Uten slutt\n".to_string();
+        let line = "x".repeat(1023) + "\n";
+        while input.len() <= MAX_QUOTED_ROW_BYTES + 4096 {
+            input.push_str(&line);
+        }
+        input.push_str("b,Bergen\n");
+        let records = rows(&input);
+        let err = records[0].text.as_ref().unwrap_err().to_string();
+        assert!(err.contains("runs over more than 16 MiB"), "{err}");
+        // The lines after the broken row's first line are rows again.
+        assert_eq!(records.last().unwrap().id, Value::from("b"));
+        assert_eq!(records.last().unwrap().text.as_deref(), Ok("Bergen"));
+    }
+
+    /// A header and one row, then a failing read.
+    struct FailingAfterOneRow(usize);
+
+    impl Read for FailingAfterOneRow {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let data = b"id,text\na,Oslo\n";
+            if self.0 >= data.len() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(data.len() - self.0);
+            buf[..n].copy_from_slice(&data[self.0..self.0 + n]);
+            self.0 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_gives_one_error_record_and_ends_the_rows() {
+        let records: Vec<Record> = read_table(FailingAfterOneRow(0), b',', "text", "id")
+            .unwrap()
+            .collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].text.as_deref(), Ok("Oslo"));
+        let err = records[1].text.as_ref().unwrap_err().to_string();
+        assert!(err.contains("disk on fire"), "{err}");
+    }
+
     #[test]
     fn quoted_fields_over_several_lines_are_one_row() {
         let records = rows("id,text\na,\"Linje 1\nLinje \"\"2\"\"\"\n\nb,\"Oslo\"\n");
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].text.as_deref(), Ok("Linje 1\nLinje \"2\""));
         assert_eq!(records[1].text.as_deref(), Ok("Oslo"));
-        assert!(!ends_inside_quotes(b"a,\"x\"\"\"", b','));
-        assert!(ends_inside_quotes(b"a,\"x\"\"", b','));
-        assert!(
-            !ends_inside_quotes(b"a,x\"y", b','),
-            "a quote inside a field is a character"
-        );
+        let open = |text: &[u8]| {
+            let mut quotes = Quotes::default();
+            quotes.scan(text, b',');
+            quotes.quoted
+        };
+        assert!(!open(b"a,\"x\"\"\""));
+        assert!(open(b"a,\"x\"\""));
+        assert!(!open(b"a,x\"y"), "a quote inside a field is a character");
     }
 }
