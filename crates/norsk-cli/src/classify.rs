@@ -109,6 +109,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         multi_label: args.multi_label.then_some(true),
         truncate: args.truncate,
         batch_size: args.batch_size,
+        lexical: args.topics.lexical(),
     };
     let format = args
         .format

@@ -101,7 +101,7 @@ struct EvalNerArgs {
 
     /// How tokens are grouped into entities before words are tagged.
     /// Default: as the model's config.json says, else first (as `norsk ner`).
-    #[arg(long, value_parser = crate::ner::parse_aggregation)]
+    #[arg(long, value_parser = crate::ner::parse_span_name::<Aggregation>)]
     aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
@@ -109,7 +109,7 @@ struct EvalNerArgs {
     /// sequence the scheme allows (no I-PER after O). Default: as the
     /// model's config.json says (`norsk_decoding`; the shipped model:
     /// constrained), else argmax.
-    #[arg(long, value_parser = crate::ner::parse_decoding)]
+    #[arg(long, value_parser = crate::ner::parse_span_name::<LabelDecoding>)]
     decoding: Option<LabelDecoding>,
 
     /// Tag each sentence of the file with the sentences around it as context
@@ -300,6 +300,7 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
         truncate: args.truncate,
         batch_size: args.batch_size,
         top_k: Some(1),
+        lexical: args.topics.lexical(),
         ..ClassifyOptions::default()
     };
     let started = Instant::now();

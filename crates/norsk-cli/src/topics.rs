@@ -36,9 +36,21 @@ pub struct TopicArgs {
     /// model) or its description, else its label (embedding model).
     #[arg(long, default_value = DEFAULT_HYPOTHESIS_TEMPLATE)]
     hypothesis_template: String,
+
+    /// Read a trained classifier alone, without the lexical channel its
+    /// folder may have (`norsk_lexical.json`, as the shipped topic model's:
+    /// TF-IDF of the whole text's words and word pairs, whose logits are
+    /// added to the model's).
+    #[arg(long)]
+    no_lexical: bool,
 }
 
 impl TopicArgs {
+    /// Whether a trained classifier's lexical channel is read.
+    pub fn lexical(&self) -> bool {
+        !self.no_lexical
+    }
+
     /// The zero-shot topics asked for, or `None` for a trained classifier.
     pub fn topics(&self) -> anyhow::Result<Option<TopicSet>> {
         if let Some(path) = &self.labels_file {

@@ -427,3 +427,26 @@ fn the_shipped_topic_model_classifies_with_no_model_flag() {
         cases.len()
     );
 }
+
+#[test]
+fn the_shipped_topic_model_reads_its_lexical_channel_unless_told_not_to() {
+    let text = "Forskrift om tollavgift og merverdiavgift ved innførsel av varer.";
+    let run = |extra: &[&str]| {
+        let mut args = vec!["classify", "--top-k", "3", "--text", text];
+        args.extend_from_slice(extra);
+        let out = norsk(&args, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        records(&out).remove(0)
+    };
+    let with = run(&[]);
+    let alone = run(&["--no-lexical"]);
+    assert_eq!(with["labels"].as_array().unwrap().len(), 3);
+    assert_ne!(
+        with["labels"], alone["labels"],
+        "the channel's logits must move the scores"
+    );
+}

@@ -213,7 +213,8 @@ impl TextClassifier {
 
     /// `(label, score)` pairs of each text, best first: the best `top_k`
     /// (all with `None`). A title, where given, begins every window.
-    #[pyo3(signature = (texts, titles=None, *, top_k=Some(1), multi_label=None, truncation=false))]
+    /// `lexical=False` reads the model without its lexical channel.
+    #[pyo3(signature = (texts, titles=None, *, top_k=Some(1), multi_label=None, truncation=false, lexical=true))]
     fn classify(
         &self,
         py: Python<'_>,
@@ -222,6 +223,7 @@ impl TextClassifier {
         top_k: Option<usize>,
         multi_label: Option<bool>,
         truncation: bool,
+        lexical: bool,
     ) -> PyResult<Vec<Vec<(String, f32)>>> {
         let titles = titles.unwrap_or_else(|| vec![None; texts.len()]);
         if titles.len() != texts.len() {
@@ -244,6 +246,7 @@ impl TextClassifier {
             multi_label,
             truncate: truncation,
             batch_size: self.batch_size,
+            lexical,
         };
         let predictions = py
             .detach(|| self.classifier.classify_articles(&articles, &options))

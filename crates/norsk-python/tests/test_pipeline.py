@@ -91,6 +91,16 @@ def test_text_classification_equals_the_cli(cli, tmp_path):
     assert alone["score"] == pytest.approx(expected[0][0]["score"], abs=1e-5)
 
 
+def test_text_classification_without_the_lexical_channel_equals_the_cli(cli, tmp_path):
+    pipe = norsk.pipeline("text-classification", top_k=None)
+    texts = [t for t in TEXTS if t.strip()]
+    out = cli("classify", "--no-lexical", "--input", jsonl(tmp_path, texts), "--format", "jsonl")
+    expected = [json.loads(line)["labels"] for line in out.splitlines()]
+    alone = pipe(texts, lexical=False)
+    assert alone == expected
+    assert alone != pipe(texts), "the shipped topic model's lexical channel moves its scores"
+
+
 def test_zero_shot_equals_the_cli(cli, tmp_path):
     pipe = norsk.pipeline("zero-shot-classification", model=str(FIXTURES / "tiny-nli"))
     texts = TEXTS[:3]

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use norsk_lexical::LexicalChannel;
 use norsk_model::{BertConfig, Precision, SequenceClassifier};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 use serde::Serialize;
@@ -38,6 +39,10 @@ pub struct ClassifyOptions {
     pub truncate: bool,
     /// Windows run through the model together.
     pub batch_size: usize,
+    /// Add the logits of the model's lexical channel (when its folder has
+    /// one, [`norsk_lexical::LEXICAL_CONFIG`]) to the model's; `false`
+    /// reads the model alone.
+    pub lexical: bool,
 }
 
 impl Default for ClassifyOptions {
@@ -47,6 +52,7 @@ impl Default for ClassifyOptions {
             multi_label: None,
             truncate: false,
             batch_size: 16,
+            lexical: true,
         }
     }
 }
@@ -81,24 +87,48 @@ impl<'a> Article<'a> {
     }
 }
 
-/// A fine-tuned `BertForSequenceClassification` model and its tokenizer.
+/// A fine-tuned `BertForSequenceClassification` model and its tokenizer,
+/// with the lexical channel its folder may have.
 pub struct Classifier {
     tokenizer: TextTokenizer,
     model: SequenceClassifier,
+    lexical: Option<LexicalChannel>,
     max_len: usize,
 }
 
 impl Classifier {
-    /// Loads a sequence-classification model folder in Hugging Face layout.
+    /// Loads a sequence-classification model folder in Hugging Face layout,
+    /// and its lexical channel when it has one (whose labels must be the
+    /// model's, in the same order).
     pub fn load(dir: &Path, precision: Precision) -> Result<Self, NorskError> {
         let tokenizer = TextTokenizer::from_dir(dir)?;
         let model = SequenceClassifier::load(dir, precision)?;
         let max_len = max_len(&tokenizer, model.config().max_position_embeddings);
+        let lexical = if LexicalChannel::is_in(dir) {
+            let channel = LexicalChannel::load(dir)?;
+            if channel.labels() != model.labels() {
+                return Err(NorskError::Labels(format!(
+                    "the lexical channel of {} has the labels {:?}, the model {:?}",
+                    dir.display(),
+                    channel.labels(),
+                    model.labels()
+                )));
+            }
+            Some(channel)
+        } else {
+            None
+        };
         Ok(Self {
             tokenizer,
             model,
+            lexical,
             max_len,
         })
+    }
+
+    /// The lexical channel read with the model, if its folder has one.
+    pub fn lexical(&self) -> Option<&LexicalChannel> {
+        self.lexical.as_ref()
     }
 
     /// Label names in id order.
@@ -117,7 +147,9 @@ impl Classifier {
     /// A text longer than the model's window is cut into windows that
     /// overlap by a quarter window; the windows' logits are averaged, each
     /// weighted by its count of text tokens, before the softmax. So the
-    /// whole article counts, not just its start.
+    /// whole article counts, not just its start. The lexical channel, if
+    /// the model has one and `options.lexical`, reads the whole text (also
+    /// with `truncate`) and its logits are added to the pooled ones.
     pub fn classify_batch(
         &self,
         texts: &[&str],
@@ -140,13 +172,18 @@ impl Classifier {
             max_len: self.max_len,
             stride: (!options.truncate).then_some(self.max_len / 4),
         };
+        let lexical = self.lexical.as_ref().filter(|_| options.lexical);
         let mut windows = Vec::new();
         let mut owner = Vec::new();
+        let mut lexical_logits = Vec::new();
         for (i, article) in articles.iter().enumerate() {
             let (text, head) = article.joined();
             for window in self.tokenizer.headed_windows(&text, head, plan)? {
                 windows.push(window);
                 owner.push(i);
+            }
+            if let Some(channel) = lexical {
+                lexical_logits.push(channel.logits(&text));
             }
         }
         let refs: Vec<&Window> = windows.iter().collect();
@@ -171,8 +208,14 @@ impl Classifier {
         Ok(pooled
             .into_iter()
             .zip(weights)
-            .map(|(sum, weight)| {
-                let mean: Vec<f32> = sum.iter().map(|s| s / weight).collect();
+            .enumerate()
+            .map(|(i, (sum, weight))| {
+                let mut mean: Vec<f32> = sum.iter().map(|s| s / weight).collect();
+                if let Some(extra) = lexical_logits.get(i) {
+                    for (m, l) in mean.iter_mut().zip(extra) {
+                        *m += l;
+                    }
+                }
                 let scores = if multi {
                     mean.iter().map(|&l| sigmoid(l)).collect()
                 } else {

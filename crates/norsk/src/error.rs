@@ -10,6 +10,9 @@ pub enum NorskError {
     Tokenizer(#[from] norsk_tokens::TokenizerError),
     #[error(transparent)]
     Spans(#[from] norsk_spans::SpanError),
+    /// A classifier's lexical channel could not be loaded.
+    #[error(transparent)]
+    Lexical(#[from] norsk_lexical::LexicalError),
     /// The model folder does not exist.
     #[error("model folder {0} does not exist")]
     NoModelDir(PathBuf),

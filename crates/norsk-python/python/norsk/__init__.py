@@ -129,7 +129,9 @@ class TextClassificationPipeline(_LabelledPipeline):
     one dict per text with ``top_k=1``, else one list per text. Long texts are
     read whole, in windows whose logits are averaged (``truncation=True``:
     only the first window). ``titles`` puts a headline in front of every
-    window of its text.
+    window of its text. A model with a lexical channel (the shipped topic
+    model) adds its logits, from the whole text; ``lexical=False`` reads the
+    model alone.
     """
 
     def __init__(self, model: Optional[str] = None, batch_size: int = 16, precision: str = "f32", top_k: Optional[int] = 1) -> None:
@@ -144,6 +146,7 @@ class TextClassificationPipeline(_LabelledPipeline):
         titles: Optional[Sequence[Optional[str]]] = None,
         multi_label: Optional[bool] = None,
         truncation: bool = False,
+        lexical: bool = True,
     ) -> Union[List[Dict[str, Any]], List[List[Dict[str, Any]]]]:
         texts, single = _texts(inputs)
         if titles is not None:
@@ -151,7 +154,7 @@ class TextClassificationPipeline(_LabelledPipeline):
         k = self._top_k if top_k == "default" else top_k
         if k is not None and (not isinstance(k, int) or k < 1):
             raise ValueError(f"top_k must be a positive int or None, got {k!r}")
-        ranked = self._model.classify(texts, titles, top_k=k, multi_label=multi_label, truncation=truncation)
+        ranked = self._model.classify(texts, titles, top_k=k, multi_label=multi_label, truncation=truncation, lexical=lexical)
         results = [[{"label": label, "score": score} for label, score in row] for row in ranked]
         if single:
             return results[0]

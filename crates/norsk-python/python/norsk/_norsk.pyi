@@ -49,8 +49,9 @@ class TextClassifier:
         top_k: Optional[int] = 1,
         multi_label: Optional[bool] = None,
         truncation: bool = False,
+        lexical: bool = True,
     ) -> List[List[Tuple[str, float]]]:
-        """(label, score) pairs of each text, best first."""
+        """(label, score) pairs of each text, best first; ``lexical=False`` reads the model without its lexical channel."""
     @property
     def labels(self) -> List[str]: ...
     @property
