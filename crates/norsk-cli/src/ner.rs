@@ -59,7 +59,7 @@ pub struct NerArgs {
     /// config.json says (`norsk_aggregation`; the shipped model: average,
     /// its word pieces are all trained), else first (a word labelled by its
     /// first token, as most NER models are trained).
-    #[arg(long, value_parser = parse_aggregation)]
+    #[arg(long, value_parser = parse_span_name::<Aggregation>)]
     aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
@@ -67,7 +67,7 @@ pub struct NerArgs {
     /// sequence the scheme allows (no I-PER after O). Default: as the
     /// model's config.json says (`norsk_decoding`; the shipped model:
     /// constrained), else argmax.
-    #[arg(long, value_parser = parse_decoding)]
+    #[arg(long, value_parser = parse_span_name::<LabelDecoding>)]
     decoding: Option<LabelDecoding>,
 
     /// Run each text whole, as transformers' pipeline does, instead of
@@ -136,11 +136,9 @@ pub fn parse_context(s: &str) -> Result<SentenceContext, String> {
     s.parse()
 }
 
-pub fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
-    s.parse().map_err(|e: norsk::SpanError| e.to_string())
-}
-
-pub fn parse_decoding(s: &str) -> Result<LabelDecoding, String> {
+/// Reads a name the span library knows (an [`Aggregation`], a
+/// [`LabelDecoding`]) as a clap value, with the library's message.
+pub fn parse_span_name<T: std::str::FromStr<Err = norsk::SpanError>>(s: &str) -> Result<T, String> {
     s.parse().map_err(|e: norsk::SpanError| e.to_string())
 }
 
