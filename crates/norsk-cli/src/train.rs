@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use norsk::DEFAULT_EMBED_MODEL;
+use norsk::{Precision, DEFAULT_EMBED_MODEL};
 use norsk_train::{
     train_classifier, train_head, ClassWeights, Event, Example, HeadTrainConfig, TrainConfig,
 };
@@ -67,6 +67,12 @@ struct TrainClassifyArgs {
     /// $XDG_CACHE_HOME/norsk/embeddings or ~/.cache/norsk/embeddings].
     #[arg(long, requires = "head_only", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+
+    /// With --head-only: the precision the base embeds the texts in (int8
+    /// embeds about twice as fast; `classify` may then read the head in
+    /// any precision).
+    #[arg(long, requires = "head_only", default_value = "f32")]
+    precision: Precision,
 
     /// Keep at most N training records per label (a few-shot sample, chosen
     /// by --seed).
@@ -223,6 +229,7 @@ fn head(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
         per_label: args.per_label,
         seed: args.seed,
         batch_size: args.batch_size,
+        precision: args.precision,
         ..HeadTrainConfig::default()
     };
     // A hub id is written as given; a folder by its path from --out.

@@ -33,6 +33,9 @@ pub struct HeadTrainConfig {
     pub kind: EmbedKind,
     /// Windows run through the encoder together.
     pub batch_size: usize,
+    /// The precision the encoder embeds in (int8 is about twice as fast;
+    /// each precision has its own cache entries).
+    pub precision: Precision,
 }
 
 impl Default for HeadTrainConfig {
@@ -45,6 +48,7 @@ impl Default for HeadTrainConfig {
             seed: 42,
             kind: EmbedKind::Passage,
             batch_size: 16,
+            precision: Precision::F32,
         }
     }
 }
@@ -125,14 +129,15 @@ pub fn train_head(
         return Err(TrainError::TooFewLabels(labels));
     }
     let train = sample_per_label(train, config.per_label, config.seed);
-    let embedder = Embedder::load(encoder, Precision::F32)?;
+    let embedder = Embedder::load(encoder, config.precision)?;
     let key = format!(
-        "{}|{}|mean|f32",
+        "{}|{}|mean|{}",
         encoder
             .canonicalize()
             .unwrap_or_else(|_| encoder.to_path_buf())
             .display(),
-        config.kind.name()
+        config.kind.name(),
+        config.precision
     );
     let mut cache = EmbeddingCache::open(cache_dir, &key, embedder.dim())?;
     let options = EmbedOptions {
