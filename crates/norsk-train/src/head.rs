@@ -417,6 +417,48 @@ mod tests {
     }
 
     #[test]
+    fn each_precision_embeds_into_its_own_cache_and_its_head_agrees_with_classify() {
+        let encoder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-cls");
+        let dir = tempfile::tempdir().unwrap();
+        let texts = [
+            ("Rosenborg vant kampen 3-0.", "sport"),
+            ("Konserten i Oslo var utsolgt.", "kultur"),
+        ];
+        let train: Vec<Example> = texts.iter().map(|&(t, l)| example(t, l)).collect();
+        let cache = dir.path().join("cache");
+        for (n, precision) in [Precision::F32, Precision::Int8].into_iter().enumerate() {
+            let out = dir.path().join(format!("head-{precision}"));
+            let config = HeadTrainConfig {
+                precision,
+                ..HeadTrainConfig::default()
+            };
+            let report = train_head(
+                &encoder,
+                None,
+                &train,
+                &train,
+                &config,
+                &out,
+                &cache,
+                |_, _| {},
+            )
+            .unwrap();
+            assert_eq!(std::fs::read_dir(&cache).unwrap().count(), n + 1);
+            let model = HeadClassifier::load(&out, precision).unwrap();
+            let articles: Vec<Article> = train.iter().map(|e| e.article).collect();
+            let got = model
+                .classify_articles(&articles, &ClassifyOptions::default())
+                .unwrap();
+            let right = got
+                .iter()
+                .zip(&train)
+                .filter(|(p, e)| p[0].label == e.label)
+                .count();
+            assert!((right as f64 / 2.0 - report.dev_accuracy).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn a_trained_head_loads_in_classify_and_bad_settings_are_refused() {
         let encoder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tiny-cls");
         let dir = tempfile::tempdir().unwrap();
