@@ -37,7 +37,7 @@ pub fn read_table<R: Read>(
         delimiter,
     };
     let header = match lines.next_row().map_err(|e| header_error(e.to_string()))? {
-        Some(row) if !row.open_quote => parse(&row.lines, delimiter),
+        Some(row) if row.open_quote.is_none() => parse(&row.lines, delimiter),
         Some(_) => Err("a quote in the header is never closed".to_string()),
         None => Err("the input is empty: no header".to_string()),
     }
@@ -83,9 +83,17 @@ struct Lines<R> {
 /// The lines of one row.
 struct RawRow {
     lines: Vec<Vec<u8>>,
-    /// A quote was still open where the row ended: at the end of the input,
-    /// or past [`MAX_QUOTED_ROW_BYTES`].
-    open_quote: bool,
+    /// Why a quote was still open where the row ended, if it was.
+    open_quote: Option<OpenQuote>,
+}
+
+/// Where a row whose quote never closed was cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenQuote {
+    /// At the end of the input, within [`MAX_QUOTED_ROW_BYTES`].
+    AtEnd,
+    /// Past [`MAX_QUOTED_ROW_BYTES`].
+    TooLong,
 }
 
 impl<R: Read> Lines<R> {
@@ -114,16 +122,23 @@ impl<R: Read> Lines<R> {
             if !quotes.quoted {
                 return Ok(Some(RawRow {
                     lines,
-                    open_quote: false,
+                    open_quote: None,
                 }));
             }
             if size > MAX_QUOTED_ROW_BYTES && lines.len() > 1 {
-                break;
+                return Ok(Some(RawRow {
+                    lines,
+                    open_quote: Some(OpenQuote::TooLong),
+                }));
             }
         }
+        let cut = match size > MAX_QUOTED_ROW_BYTES {
+            true => OpenQuote::TooLong,
+            false => OpenQuote::AtEnd,
+        };
         Ok((!lines.is_empty()).then_some(RawRow {
             lines,
-            open_quote: true,
+            open_quote: Some(cut),
         }))
     }
 
@@ -214,13 +229,13 @@ impl<R: Read> Iterator for Rows<R> {
         };
         self.index += 1;
         let rest = "the rows after its first line are read again";
-        if row.open_quote {
-            let reason = match row.lines.iter().map(Vec::len).sum::<usize>() > MAX_QUOTED_ROW_BYTES {
-                true => format!(
+        if let Some(open) = row.open_quote {
+            let reason = match open {
+                OpenQuote::TooLong => format!(
                     "a quoted field runs over more than {} MiB: a quote is probably not closed; {rest}",
                     MAX_QUOTED_ROW_BYTES >> 20
                 ),
-                false => format!("a quote is never closed; {rest}"),
+                OpenQuote::AtEnd => format!("a quote is never closed; {rest}"),
             };
             self.lines.read_again(row.lines);
             return Some(self.columns.error(index, reason));
