@@ -175,6 +175,15 @@ fn classify(args: TrainClassifyArgs) -> anyhow::Result<Outcome> {
         class_weights: args.class_weights,
         ..TrainConfig::default()
     };
+    if args.out.join(norsk::LEXICAL_CONFIG).is_file() {
+        eprintln!(
+            "norsk: warning: {} has a lexical channel ({}) fitted to the model it held; it stays and will be added \
+             to the new model's logits: fit it again for the new model (as models/norsk-topic/README.md shows) or \
+             remove it",
+            args.out.display(),
+            norsk::LEXICAL_CONFIG
+        );
+    }
     let live = std::io::stderr().is_terminal();
     let report = train_classifier(&base, &train, &dev, &config, &args.out, |event| match event {
         Event::Step {

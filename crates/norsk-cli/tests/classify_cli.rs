@@ -450,3 +450,40 @@ fn the_shipped_topic_model_reads_its_lexical_channel_unless_told_not_to() {
         "the channel's logits must move the scores"
     );
 }
+
+#[test]
+fn training_over_a_folder_with_a_lexical_channel_warns_that_it_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.jsonl");
+    std::fs::write(
+        &data,
+        "{\"text\":\"Rosenborg vant.\",\"label\":\"sport\"}\n{\"text\":\"Skatten øker.\",\"label\":\"økonomi\"}\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("model");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("norsk_lexical.json"), "{}").unwrap();
+    let (d, base) = (data.to_str().unwrap(), fixture("tiny-ner"));
+    let out = norsk(
+        &[
+            "train",
+            "classify",
+            "--train",
+            d,
+            "--dev",
+            d,
+            "--base",
+            base.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--max-len",
+            "32",
+        ],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("has a lexical channel"), "{stderr}");
+}

@@ -39,6 +39,7 @@ pub use embed::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
 pub use error::NorskError;
 pub use head::{save_head, HeadClassifier, HeadConfig, LinearHead, HEAD_CONFIG, HEAD_WEIGHTS};
 pub use ner::{NerOptions, NerPipeline, SentenceContext, StageTimes, DEFAULT_STRIDE};
+pub use norsk_lexical::{LexicalChannel, LEXICAL_CONFIG, LEXICAL_WEIGHTS};
 pub use norsk_model::kernels;
 pub use norsk_model::Precision;
 pub use norsk_spans::{
