@@ -6,20 +6,20 @@ mod common;
 
 use std::path::Path;
 
-use common::fixture;
-use norsk::{ModelSource, NerOptions, NerPipeline, Precision};
+use common::{fixture, tiny_cls_with_channel};
+use norsk::{Classifier, ModelSource, NerOptions, NerPipeline, Precision};
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
-/// Writes `tiny-ner` into `cache` as `norsk-test/tiny-ner` at [`COMMIT`],
-/// with `main` and `v1` pointing to it.
-fn lay_out_cache(cache: &Path) {
-    let repo = cache.join("models--norsk-test--tiny-ner");
+/// Writes the model folder `model` into `cache` as `norsk-test/{name}` at
+/// [`COMMIT`], with `main` and `v1` pointing to it.
+fn lay_out_cache(cache: &Path, model: &Path, name: &str) {
+    let repo = cache.join(format!("models--norsk-test--{name}"));
     let snapshot = repo.join("snapshots").join(COMMIT);
     std::fs::create_dir_all(repo.join("blobs")).unwrap();
     std::fs::create_dir_all(repo.join("refs")).unwrap();
     std::fs::create_dir_all(&snapshot).unwrap();
-    for entry in std::fs::read_dir(fixture("tiny-ner")).unwrap() {
+    for entry in std::fs::read_dir(model).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
         let blob = repo
@@ -35,7 +35,12 @@ fn lay_out_cache(cache: &Path) {
 #[test]
 fn hub_ids_resolve_offline_through_the_shared_cache() {
     let cache = tempfile::tempdir().unwrap();
-    lay_out_cache(cache.path());
+    lay_out_cache(cache.path(), &fixture("tiny-ner"), "tiny-ner");
+    let labels = ["politikk", "økonomi", "sport", "kultur"];
+    let with_channel = tiny_cls_with_channel(&labels, 2, 3.0);
+    lay_out_cache(cache.path(), with_channel.path(), "tiny-cls-lexical");
+    std::fs::remove_file(with_channel.path().join("norsk_lexical.safetensors")).unwrap();
+    lay_out_cache(cache.path(), with_channel.path(), "tiny-cls-half-lexical");
     std::env::set_var("HF_HUB_CACHE", cache.path());
     std::env::set_var("HF_HUB_OFFLINE", "1");
 
@@ -72,4 +77,16 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
     assert!(message.contains("HF_HUB_OFFLINE"), "{message}");
     let bad_rev = ModelSource::parse("norsk-test/tiny-ner@v9").resolve();
     assert!(bad_rev.is_err());
+
+    // A classifier's lexical channel comes with it from the cache.
+    let dir = ModelSource::parse("norsk-test/tiny-cls-lexical")
+        .resolve()
+        .unwrap();
+    let classifier = Classifier::load(&dir, Precision::F32).unwrap();
+    assert_eq!(classifier.lexical().map(|c| c.terms()), Some(1));
+    let half = ModelSource::parse("norsk-test/tiny-cls-half-lexical")
+        .resolve()
+        .unwrap_err()
+        .to_string();
+    assert!(half.contains("norsk_lexical.safetensors"), "{half}");
 }

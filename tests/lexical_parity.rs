@@ -7,12 +7,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{f32s, fixture, reference};
+use common::{f32s, fixture, reference, tiny_cls_with_channel};
 use norsk::{Article, Classifier, ClassifyOptions, NorskError, Precision};
-use norsk_lexical::{LexicalChannel, LEXICAL_CONFIG, LEXICAL_WEIGHTS};
-use safetensors::tensor::TensorView;
-use safetensors::Dtype;
-use serde_json::json;
+use norsk_lexical::LexicalChannel;
 
 #[test]
 fn the_shipped_channel_gives_scikit_learns_logits() {
@@ -31,36 +28,6 @@ fn the_shipped_channel_gives_scikit_learns_logits() {
             assert!((g - w).abs() < 1e-3, "{text:?}: {got:?} vs {want:?}");
         }
     }
-}
-
-/// A copy of `tiny-cls` with a lexical channel: labels `labels`, one term
-/// (`mål`) that adds `weight` to label `target`, bias 0.
-fn tiny_cls_with_channel(labels: &[&str], target: usize, weight: f32) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture("tiny-cls")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    let config = json!({"kind": "tfidf-linear", "labels": labels, "max_ngram": 1,
-                        "sublinear_tf": true, "vocabulary": ["mål"]});
-    std::fs::write(dir.path().join(LEXICAL_CONFIG), config.to_string()).unwrap();
-    let mut row = vec![0f32; labels.len()];
-    row[target] = weight;
-    let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-    let (idf, weight, bias) = (bytes(&[1.0]), bytes(&row), bytes(&vec![0.0; labels.len()]));
-    let tensors = [
-        ("idf", TensorView::new(Dtype::F32, vec![1], &idf).unwrap()),
-        (
-            "weight",
-            TensorView::new(Dtype::F32, vec![1, labels.len()], &weight).unwrap(),
-        ),
-        (
-            "bias",
-            TensorView::new(Dtype::F32, vec![labels.len()], &bias).unwrap(),
-        ),
-    ];
-    safetensors::serialize_to_file(tensors, None, &dir.path().join(LEXICAL_WEIGHTS)).unwrap();
-    dir
 }
 
 fn scores(model: &Classifier, article: Article, lexical: bool) -> Vec<(String, f32)> {

@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 
 use candle_core::Device;
+use norsk_lexical::{LEXICAL_CONFIG, LEXICAL_WEIGHTS};
 use norsk_model::EncoderInput;
-use serde_json::Value;
+use safetensors::{tensor::TensorView, Dtype};
+use serde_json::{json, Value};
 
 /// A folder or file under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
@@ -68,4 +70,34 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
+}
+
+/// A copy of `tiny-cls` with a lexical channel: labels `labels`, one term
+/// (`mål`) that adds `weight` to label `target`, bias 0.
+pub fn tiny_cls_with_channel(labels: &[&str], target: usize, weight: f32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("tiny-cls")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let config = json!({"kind": "tfidf-linear", "labels": labels, "max_ngram": 1,
+                        "sublinear_tf": true, "vocabulary": ["mål"]});
+    std::fs::write(dir.path().join(LEXICAL_CONFIG), config.to_string()).unwrap();
+    let mut row = vec![0f32; labels.len()];
+    row[target] = weight;
+    let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let (idf, weight, bias) = (bytes(&[1.0]), bytes(&row), bytes(&vec![0.0; labels.len()]));
+    let tensors = [
+        ("idf", TensorView::new(Dtype::F32, vec![1], &idf).unwrap()),
+        (
+            "weight",
+            TensorView::new(Dtype::F32, vec![1, labels.len()], &weight).unwrap(),
+        ),
+        (
+            "bias",
+            TensorView::new(Dtype::F32, vec![labels.len()], &bias).unwrap(),
+        ),
+    ];
+    safetensors::serialize_to_file(tensors, None, &dir.path().join(LEXICAL_WEIGHTS)).unwrap();
+    dir
 }

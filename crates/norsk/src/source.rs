@@ -197,6 +197,16 @@ fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
     if !has_tokenizer_json && fetch("vocab.txt")?.is_none() {
         return Err("the repo has neither tokenizer.json nor vocab.txt".into());
     }
+    // A classifier's lexical channel, norsk's own files, when the repo has one.
+    if fetch(norsk_lexical::LEXICAL_CONFIG)?.is_some()
+        && fetch(norsk_lexical::LEXICAL_WEIGHTS)?.is_none()
+    {
+        return Err(format!(
+            "the repo has {} but not {}",
+            norsk_lexical::LEXICAL_CONFIG,
+            norsk_lexical::LEXICAL_WEIGHTS
+        ));
+    }
     for name in WEIGHT_FILE_NAMES {
         if let Some(path) = fetch(name)? {
             if name.ends_with(".index.json") {
