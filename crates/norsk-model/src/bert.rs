@@ -1,6 +1,7 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor, D};
 use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
+use norsk_batch::{Batch, Row};
 
 use crate::attention::FusedAttention;
 use crate::float_linear::FloatLinear;
@@ -19,6 +20,16 @@ pub struct EncoderInput {
 }
 
 impl EncoderInput {
+    /// The tensors of a padded [`Batch`].
+    pub fn from_batch(batch: &Batch, device: &Device) -> Result<Self, ModelError> {
+        let shape = (batch.rows(), batch.seq_len());
+        Ok(Self {
+            input_ids: Tensor::from_slice(batch.ids(), shape, device)?,
+            token_type_ids: Tensor::from_slice(batch.type_ids(), shape, device)?,
+            attention_mask: Tensor::from_vec(batch.attention_mask(), shape, device)?,
+        })
+    }
+
     /// Builds a padded batch from rows of ids and type ids. Rows shorter than
     /// the longest are padded with `pad_id` and masked out.
     pub fn from_rows(
@@ -27,8 +38,7 @@ impl EncoderInput {
         pad_id: u32,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let longest = ids.iter().map(|r| r.len()).max().unwrap_or(0);
-        Self::padded_to(ids, type_ids, pad_id, longest, device)
+        Self::from_batch(&Batch::new(&rows(ids, type_ids), pad_id)?, device)
     }
 
     /// [`EncoderInput::from_rows`] with every row padded to `seq` tokens, as
@@ -40,29 +50,16 @@ impl EncoderInput {
         seq: usize,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let batch = ids.len();
-        if let Some(long) = ids.iter().find(|r| r.len() > seq) {
-            return Err(ModelError::Shape(format!(
-                "a row of {} tokens does not fit a batch of {seq}",
-                long.len()
-            )));
-        }
-        let mut flat_ids = vec![pad_id; batch * seq];
-        let mut flat_types = vec![0u32; batch * seq];
-        let mut flat_mask = vec![0u32; batch * seq];
-        for (row, (row_ids, row_types)) in ids.iter().zip(type_ids).enumerate() {
-            let base = row * seq;
-            flat_ids[base..base + row_ids.len()].copy_from_slice(row_ids);
-            flat_types[base..base + row_types.len()].copy_from_slice(row_types);
-            flat_mask[base..base + row_ids.len()].fill(1);
-        }
-        let shape = (batch, seq);
-        Ok(Self {
-            input_ids: Tensor::from_vec(flat_ids, shape, device)?,
-            token_type_ids: Tensor::from_vec(flat_types, shape, device)?,
-            attention_mask: Tensor::from_vec(flat_mask, shape, device)?,
-        })
+        let batch = Batch::padded_to(&rows(ids, type_ids), pad_id, seq)?;
+        Self::from_batch(&batch, device)
     }
+}
+
+fn rows<'a>(ids: &[&'a [u32]], type_ids: &[&'a [u32]]) -> Vec<Row<'a>> {
+    ids.iter()
+        .zip(type_ids)
+        .map(|(i, t)| Row::new(i, t))
+        .collect()
 }
 
 /// How an encoder is laid out in memory.

@@ -22,6 +22,9 @@ pub enum ModelError {
     /// A tensor is missing or has the wrong shape.
     #[error("weights do not fit the config: {0}")]
     Shape(String),
+    /// A batch or logits whose parts do not fit together.
+    #[error(transparent)]
+    Batch(#[from] norsk_batch::BatchError),
     /// An error inside candle while running the model.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -1,7 +1,9 @@
 //! The candle side of norsk: BERT configuration, encoder, task heads, weight
 //! loading and numeric precision.
 //!
-//! Everything here works on tensors; turning text into token ids and logits
+//! Everything here works on tensors. The pipeline reaches these models
+//! through `norsk-batch`'s [`norsk_batch::Model`] trait (plain batches in,
+//! plain logits out, see `seam.rs`); turning text into token ids and logits
 //! into entities lives in `norsk-tokens` and `norsk-spans`.
 
 mod attention;
@@ -19,6 +21,7 @@ mod precision;
 mod product;
 mod quantized;
 mod rows;
+mod seam;
 #[cfg(test)]
 mod test_util;
 mod weights;
@@ -31,6 +34,7 @@ pub use float_linear::FloatLinear;
 pub use heads::{load_encoder, SequenceClassifier, TokenClassifier};
 pub use precision::Precision;
 pub use quantized::QuantizedLinear;
+pub use seam::MeanPooled;
 pub use weights::{
     is_sibling_shard, load_weights, shard_names, WeightFiles, WeightStore, WEIGHT_FILE_NAMES,
 };

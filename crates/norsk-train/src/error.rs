@@ -13,6 +13,9 @@ pub enum TrainError {
     /// An input file cannot be read.
     #[error(transparent)]
     Input(#[from] norsk_io::InputError),
+    /// A batch did not fit together.
+    #[error(transparent)]
+    Batch(#[from] norsk_batch::BatchError),
     /// A tensor operation failed inside candle.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
+use norsk_batch::{by_length, Row};
 use norsk_model::{
     load_weights, BertConfig, BertEncoder, Dropout, EncoderInput, Mode, SequenceClassifier,
     WeightFiles,
@@ -618,30 +619,26 @@ impl Trainer {
             return Ok(None);
         };
         let layers = self.config.freeze_layers;
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.sort_by_key(|&i| examples[i].ids.len());
-        let mut states: Vec<Option<Tensor>> = vec![None; examples.len()];
-        for chunk in order.chunks(32) {
-            let rows: Vec<&Encoded> = chunk.iter().map(|&i| &examples[i]).collect();
-            let input = batch_input(&rows, self.tokenizer.pad_id())?;
+        let rows = example_rows(examples);
+        let states = by_length(&rows, 32, self.tokenizer.pad_id(), |members, batch| {
+            let input = EncoderInput::from_batch(batch, &Device::Cpu)?;
             let hidden = encoder.hidden_after(&input, layers)?;
             let width = hidden.dim(2)?;
-            for (row, &i) in chunk.iter().enumerate() {
-                let len = examples[i].ids.len();
-                let values: Vec<f32> = hidden
-                    .get(row)?
-                    .narrow(0, 0, len)?
-                    .flatten_all()?
-                    .to_vec1()?;
-                states[i] = Some(Tensor::from_vec(values, (len, width), &Device::Cpu)?);
-            }
-        }
-        Ok(Some(
-            states
-                .into_iter()
-                .map(|s| s.expect("every example is run"))
-                .collect(),
-        ))
+            members
+                .iter()
+                .enumerate()
+                .map(|(row, &i)| {
+                    let len = examples[i].ids.len();
+                    let values: Vec<f32> = hidden
+                        .get(row)?
+                        .narrow(0, 0, len)?
+                        .flatten_all()?
+                        .to_vec1()?;
+                    Ok(Tensor::from_vec(values, (len, width), &Device::Cpu)?)
+                })
+                .collect::<Result<Vec<Tensor>, TrainError>>()
+        })?;
+        Ok(Some(states))
     }
 
     /// Logits of encoded examples, in their order, batched by length; from
@@ -651,21 +648,19 @@ impl Trainer {
         examples: &[Encoded],
         frozen: Option<&[Tensor]>,
     ) -> Result<Vec<Vec<f32>>, TrainError> {
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.sort_by_key(|&i| examples[i].ids.len());
-        let batch = (self.config.batch_size * 2).clamp(1, 64);
-        let mut out = vec![Vec::new(); examples.len()];
-        for chunk in order.chunks(batch) {
-            let rows: Vec<&Encoded> = chunk.iter().map(|&i| &examples[i]).collect();
-            let input = batch_input(&rows, self.tokenizer.pad_id())?;
-            let first = self.config.freeze_layers;
-            let logits = forward_rows(&self.model, first, chunk, &input, frozen, None)?;
-            let logits: Vec<Vec<f32>> = logits.detach().to_vec2()?;
-            for (&i, row) in chunk.iter().zip(logits) {
-                out[i] = row;
-            }
-        }
-        Ok(out)
+        let batch_size = (self.config.batch_size * 2).clamp(1, 64);
+        let first = self.config.freeze_layers;
+        let rows = example_rows(examples);
+        by_length(
+            &rows,
+            batch_size,
+            self.tokenizer.pad_id(),
+            |members, batch| {
+                let input = EncoderInput::from_batch(batch, &Device::Cpu)?;
+                let logits = forward_rows(&self.model, first, members, &input, frozen, None)?;
+                Ok(logits.detach().to_vec2()?)
+            },
+        )
     }
 
     /// Dev accuracy and macro-F1.
@@ -696,6 +691,14 @@ fn lr_factor(step: usize, warmup: usize, total: usize) -> f64 {
         let remaining = total.saturating_sub(step) as f64 + 1.0;
         (remaining / (total - warmup).max(1) as f64).clamp(0.0, 1.0)
     }
+}
+
+/// The examples' token ids as batch rows.
+fn example_rows(examples: &[Encoded]) -> Vec<Row<'_>> {
+    examples
+        .iter()
+        .map(|e| Row::new(&e.ids, &e.type_ids))
+        .collect()
 }
 
 fn batch_input(rows: &[&Encoded], pad_id: u32) -> Result<EncoderInput, TrainError> {

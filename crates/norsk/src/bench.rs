@@ -6,10 +6,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use norsk_batch::{Batch, Logits, Model, Row};
 use norsk_model::{
-    load_encoder, BertConfig, BertEncoder, EncoderInput, Precision, SequenceClassifier,
-    TokenClassifier,
+    load_encoder, BertConfig, MeanPooled, Precision, SequenceClassifier, TokenClassifier,
 };
 use norsk_tokens::TextTokenizer;
 
@@ -22,7 +21,7 @@ pub enum Task {
     Ner,
     /// Sequence classification: encoder, pooler and head.
     Classify,
-    /// The bare encoder: last hidden state.
+    /// The bare encoder: last hidden state, mean-pooled.
     Encoder,
 }
 
@@ -51,7 +50,7 @@ impl fmt::Display for Task {
 enum Forward {
     Ner(TokenClassifier),
     Classify(SequenceClassifier),
-    Encoder(BertEncoder),
+    Encoder(MeanPooled),
 }
 
 /// A model loaded for measuring.
@@ -100,7 +99,7 @@ impl BenchModel {
             }
             Task::Encoder => {
                 let (c, m) = load_encoder(dir, precision)?;
-                (Forward::Encoder(m), c)
+                (Forward::Encoder(MeanPooled(m)), c)
             }
         };
         Ok(Self {
@@ -151,15 +150,18 @@ impl BenchModel {
     }
 
     /// One forward pass over padded `rows`.
-    pub fn forward(&self, rows: &[&[u32]]) -> Result<Tensor, NorskError> {
+    pub fn forward(&self, rows: &[&[u32]]) -> Result<Logits, NorskError> {
         let types: Vec<Vec<u32>> = rows.iter().map(|r| vec![0; r.len()]).collect();
-        let type_refs: Vec<&[u32]> = types.iter().map(Vec::as_slice).collect();
-        let input =
-            EncoderInput::from_rows(rows, &type_refs, self.tokenizer.pad_id(), &Device::Cpu)?;
+        let rows: Vec<Row> = rows
+            .iter()
+            .zip(&types)
+            .map(|(i, t)| Row::new(i, t))
+            .collect();
+        let batch = Batch::new(&rows, self.tokenizer.pad_id())?;
         Ok(match &self.forward {
-            Forward::Ner(m) => m.forward(&input)?,
-            Forward::Classify(m) => m.forward(&input)?,
-            Forward::Encoder(m) => m.forward(&input)?,
+            Forward::Ner(m) => m.logits(&batch)?,
+            Forward::Classify(m) => m.logits(&batch)?,
+            Forward::Encoder(m) => m.logits(&batch)?,
         })
     }
 

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use norsk_batch::Logits;
 use norsk_lexical::LexicalChannel;
 use norsk_model::{BertConfig, Precision, SequenceClassifier};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
@@ -188,10 +189,11 @@ impl Classifier {
         }
         let refs: Vec<&Window> = windows.iter().collect();
         let logits = by_length(
+            &self.model,
             &refs,
             options.batch_size,
             self.tokenizer.pad_id(),
-            |input| Ok(self.model.forward(input)?.to_vec2::<f32>()?),
+            Logits::into_vec2,
         )?;
 
         let labels = self.labels().len();
@@ -306,9 +308,13 @@ impl ZeroShotClassifier {
             }
         }
         let refs: Vec<&Window> = pairs.iter().collect();
-        let logits = by_length(&refs, batch_size, self.tokenizer.pad_id(), |input| {
-            Ok(self.model.forward(input)?.to_vec2::<f32>()?)
-        })?;
+        let logits = by_length(
+            &self.model,
+            &refs,
+            batch_size,
+            self.tokenizer.pad_id(),
+            Logits::into_vec2,
+        )?;
         Ok(logits
             .chunks(candidates.len())
             .map(|rows| {

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Tensor};
-use norsk_model::{load_encoder, BertEncoder, Precision};
+use norsk_batch::Logits;
+use norsk_model::{load_encoder, MeanPooled, Precision};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 use serde::Deserialize;
 
@@ -93,7 +93,7 @@ struct PoolingConfig {
 /// A BERT encoder that turns texts into mean-pooled, L2-normalised vectors.
 pub struct Embedder {
     tokenizer: TextTokenizer,
-    encoder: BertEncoder,
+    encoder: MeanPooled,
     max_len: usize,
     dim: usize,
 }
@@ -110,7 +110,7 @@ impl Embedder {
         let max_len = max_len(&tokenizer, config.max_position_embeddings);
         Ok(Self {
             tokenizer,
-            encoder,
+            encoder: MeanPooled(encoder),
             max_len,
             dim: config.hidden_size,
         })
@@ -163,13 +163,11 @@ impl Embedder {
         }
         let refs: Vec<&Window> = windows.iter().collect();
         let means = by_length(
+            &self.encoder,
             &refs,
             options.batch_size,
             self.tokenizer.pad_id(),
-            |input| {
-                let hidden = self.encoder.forward(input)?;
-                Ok(masked_mean(&hidden, &input.attention_mask)?.to_vec2::<f32>()?)
-            },
+            Logits::into_vec2,
         )?;
         let mut pooled = vec![vec![0f32; self.dim]; articles.len()];
         for ((window, mean), &text) in windows.iter().zip(&means).zip(&owner) {
@@ -183,15 +181,6 @@ impl Embedder {
         }
         Ok(pooled)
     }
-}
-
-/// The mean of `hidden` (`[batch, seq, dim]`) over the positions where
-/// `mask` (`[batch, seq]`) is 1, in f32: `[batch, dim]`.
-fn masked_mean(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-    let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-    let sum = hidden.to_dtype(DType::F32)?.broadcast_mul(&mask)?.sum(1)?;
-    let count = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
-    sum.broadcast_div(&count)
 }
 
 /// Scales `vector` to unit length (a zero vector stays zero).
@@ -228,6 +217,7 @@ fn check_pooling(dir: &Path) -> Result<(), NorskError> {
 mod tests {
     use super::*;
     use crate::test_fixture as fixture;
+    use norsk_batch::Model;
 
     fn embedder() -> Embedder {
         Embedder::load(&fixture("tiny-cls"), Precision::F32).unwrap()
@@ -305,17 +295,13 @@ mod tests {
         assert!(windows.len() > 2);
         let mut want = vec![0f32; model.dim()];
         for window in &windows {
-            let input = norsk_model::EncoderInput::from_rows(
-                &[&window.ids],
-                &[&window.type_ids],
-                model.tokenizer.pad_id(),
-                &candle_core::Device::Cpu,
-            )
-            .unwrap();
-            let hidden = model.encoder.forward(&input).unwrap();
-            let mean: Vec<f32> = masked_mean(&hidden, &input.attention_mask)
+            let row = norsk_batch::Row::new(&window.ids, &window.type_ids);
+            let batch = norsk_batch::Batch::new(&[row], model.tokenizer.pad_id()).unwrap();
+            let mean: Vec<f32> = model
+                .encoder
+                .logits(&batch)
                 .unwrap()
-                .to_vec2::<f32>()
+                .into_vec2()
                 .unwrap()
                 .remove(0);
             for (w, m) in want.iter_mut().zip(mean) {

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 pub enum NorskError {
     #[error(transparent)]
     Model(#[from] norsk_model::ModelError),
+    /// A batch or its logits did not fit together.
+    #[error(transparent)]
+    Batch(#[from] norsk_batch::BatchError),
     #[error(transparent)]
     Tokenizer(#[from] norsk_tokens::TokenizerError),
     #[error(transparent)]
@@ -37,10 +40,4 @@ pub enum NorskError {
     /// The model's labels do not suit the task.
     #[error("model labels unusable: {0}")]
     Labels(String),
-}
-
-impl From<candle_core::Error> for NorskError {
-    fn from(e: candle_core::Error) -> Self {
-        NorskError::Model(e.into())
-    }
 }

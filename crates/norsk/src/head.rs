@@ -7,10 +7,10 @@
 //! articles are pooled) and [`HEAD_WEIGHTS`] (`weight` `[labels, dim]` and
 //! `bias` `[labels]`, f32). The encoder is referred to, not copied.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Tensor};
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::ranked;
@@ -82,21 +82,24 @@ pub fn save_head(dir: &Path, config: &HeadConfig, head: &LinearHead) -> Result<(
     }
     std::fs::create_dir_all(dir).map_err(|e| bad(dir, &e))?;
     let labels = head.bias.len();
-    let tensors = HashMap::from([
-        (
-            "weight".to_string(),
-            Tensor::from_slice(&head.weight, (labels, head.dim()), &Device::Cpu)?,
-        ),
-        (
-            "bias".to_string(),
-            Tensor::from_slice(&head.bias, labels, &Device::Cpu)?,
-        ),
-    ]);
+    let (weight, bias) = (le_bytes(&head.weight), le_bytes(&head.bias));
     let weights = dir.join(HEAD_WEIGHTS);
-    candle_core::safetensors::save(&tensors, &weights).map_err(|e| bad(&weights, &e))?;
+    let view = |shape: Vec<usize>, data| {
+        TensorView::new(Dtype::F32, shape, data).map_err(|e| bad(&weights, &e))
+    };
+    let tensors = [
+        ("weight", view(vec![labels, head.dim()], &weight)?),
+        ("bias", view(vec![labels], &bias)?),
+    ];
+    safetensors::serialize_to_file(tensors, None, &weights).map_err(|e| bad(&weights, &e))?;
     let path = dir.join(HEAD_CONFIG);
     let json = serde_json::to_string_pretty(config).map_err(|e| bad(&path, &e))?;
     std::fs::write(&path, json + "\n").map_err(|e| bad(&path, &e))
+}
+
+/// `values` as little-endian bytes, as safetensors stores f32.
+fn le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// An embedding model with a trained linear head.
@@ -136,17 +139,27 @@ impl HeadClassifier {
             ));
         }
         let weights = dir.join(HEAD_WEIGHTS);
-        let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
-            .map_err(|e| bad(&weights, e.to_string()))?;
-        let read = |name: &str| -> Result<Tensor, NorskError> {
-            tensors
-                .get(name)
-                .cloned()
-                .ok_or_else(|| bad(&weights, format!("no tensor {name:?}")))
+        let bytes = std::fs::read(&weights).map_err(|e| bad(&weights, e.to_string()))?;
+        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(&weights, e.to_string()))?;
+        let read = |name: &str| -> Result<Vec<f32>, NorskError> {
+            let tensor = tensors
+                .tensor(name)
+                .map_err(|_| bad(&weights, format!("no tensor {name:?}")))?;
+            if tensor.dtype() != Dtype::F32 {
+                return Err(bad(
+                    &weights,
+                    format!("tensor {name:?} is {:?}, not F32", tensor.dtype()),
+                ));
+            }
+            Ok(tensor
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect())
         };
         let head = LinearHead {
-            weight: read("weight")?.flatten_all()?.to_vec1::<f32>()?,
-            bias: read("bias")?.to_vec1::<f32>()?,
+            weight: read("weight")?,
+            bias: read("bias")?,
         };
         let embedder = Embedder::load(&encoder_dir(dir, &config.encoder)?, precision)?;
         if head.bias.len() != config.labels.len()

@@ -1,6 +1,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use norsk_batch::Logits;
 use norsk_model::{Precision, TokenClassifier};
 use norsk_spans::{word_tags, Aggregation, Entity, LabelDecoding, Labels};
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
@@ -343,9 +344,13 @@ impl NerPipeline {
             .filter(|&i| is_runnable(&jobs[i].window))
             .collect();
         let windows: Vec<&Window> = runnable.iter().map(|&i| &jobs[i].window).collect();
-        let logits = by_length(&windows, batch_size, self.tokenizer.pad_id(), |input| {
-            Ok(self.model.forward(input)?.to_vec3::<f32>()?)
-        })?;
+        let logits = by_length(
+            &self.model,
+            &windows,
+            batch_size,
+            self.tokenizer.pad_id(),
+            Logits::into_vec3,
+        )?;
         let mut out = vec![Vec::new(); jobs.len()];
         for (i, mut rows) in runnable.into_iter().zip(logits) {
             rows.truncate(jobs[i].window.len());

@@ -169,10 +169,12 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
     Ok(config.parent().map(Path::to_path_buf).unwrap_or_default())
 }
 
-/// ureq reports a missing file as `…: status code 404`.
+/// A missing file is the hub's HTTP status 404.
 fn is_not_found(e: &hf_hub::api::sync::ApiError) -> bool {
-    matches!(e, hf_hub::api::sync::ApiError::RequestError(_))
-        && e.to_string().contains("status code 404")
+    match e {
+        hf_hub::api::sync::ApiError::RequestError(e) => matches!(**e, ureq::Error::Status(404, _)),
+        _ => false,
+    }
 }
 
 /// The cache folder of a model repo, as `huggingface_hub` names it.
@@ -231,6 +233,17 @@ fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_404_status_is_a_missing_file() {
+        let status = |code: u16| {
+            let response = ureq::Response::new(code, "status", "").unwrap();
+            hf_hub::api::sync::ApiError::RequestError(Box::new(ureq::Error::Status(code, response)))
+        };
+        assert!(is_not_found(&status(404)));
+        assert!(!is_not_found(&status(500)));
+        assert!(!is_not_found(&status(401)));
+    }
 
     #[test]
     fn tells_hub_ids_from_paths() {
