@@ -72,7 +72,7 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
     let missing = ModelSource::parse("norsk-test/absent")
         .resolve()
         .unwrap_err();
-    let message = missing.to_string();
+    let message = norsk_io::error_message(&missing);
     assert!(message.contains("norsk-test/absent"), "{message}");
     assert!(message.contains("HF_HUB_OFFLINE"), "{message}");
     let bad_rev = ModelSource::parse("norsk-test/tiny-ner@v9").resolve();
@@ -84,9 +84,10 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
         .unwrap();
     let classifier = Classifier::load(&dir, Precision::F32).unwrap();
     assert_eq!(classifier.lexical().map(|c| c.terms()), Some(1));
-    let half = ModelSource::parse("norsk-test/tiny-cls-half-lexical")
-        .resolve()
-        .unwrap_err()
-        .to_string();
+    let half = norsk_io::error_message(
+        &ModelSource::parse("norsk-test/tiny-cls-half-lexical")
+            .resolve()
+            .unwrap_err(),
+    );
     assert!(half.contains("norsk_lexical.safetensors"), "{half}");
 }

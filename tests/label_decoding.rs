@@ -90,10 +90,11 @@ fn the_default_follows_the_models_config() {
 #[test]
 fn an_unknown_decoding_in_the_config_is_a_clear_error() {
     let dir = fixture_with_config("tiny-ner", "norsk_decoding", "viterbi".into());
-    let err = NerPipeline::load(dir.path(), Precision::F32)
-        .err()
-        .expect("an unknown decoding must not load")
-        .to_string();
+    let err = norsk_io::error_message(
+        &NerPipeline::load(dir.path(), Precision::F32)
+            .err()
+            .expect("an unknown decoding must not load"),
+    );
     assert!(
         err.contains("viterbi") && err.contains("constrained"),
         "{err}"
@@ -108,10 +109,11 @@ fn the_default_aggregation_follows_the_models_config() {
     let configured = NerPipeline::load(dir.path(), Precision::F32).unwrap();
     assert_eq!(configured.default_aggregation(), Aggregation::Average);
     let dir = fixture_with_config("tiny-ner", "norsk_aggregation", "loudest".into());
-    let err = NerPipeline::load(dir.path(), Precision::F32)
-        .err()
-        .expect("an unknown aggregation must not load")
-        .to_string();
+    let err = norsk_io::error_message(
+        &NerPipeline::load(dir.path(), Precision::F32)
+            .err()
+            .expect("an unknown aggregation must not load"),
+    );
     assert!(err.contains("loudest") && err.contains("average"), "{err}");
     assert!(err.contains("config.json: norsk_aggregation"), "{err}");
 }

@@ -115,7 +115,7 @@ fn legacy_names_and_missing_bert_prefix_load() {
 fn load_error(dir: &Path) -> String {
     match NerPipeline::load(dir, Precision::F32) {
         Ok(_) => panic!("{} loaded but should not", dir.display()),
-        Err(e) => e.to_string(),
+        Err(e) => norsk_io::error_message(&e),
     }
 }
 

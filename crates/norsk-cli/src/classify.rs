@@ -179,7 +179,7 @@ pub(crate) fn usable_text(record: &Record) -> Result<&str, String> {
     match &record.text {
         Ok(text) if text.trim().is_empty() => Err("empty text".to_string()),
         Ok(text) => Ok(text),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(norsk_io::error_message(e)),
     }
 }
 

@@ -248,10 +248,11 @@ fn text_argument(i: usize, text: String, literal: bool) -> Record {
     }
     let mut record = file_record(i, path);
     if !path.exists() {
-        record.text = Err(InputError::Io {
-            path: path.to_path_buf(),
-            reason: "no such file (--text reads the arguments as texts)".into(),
-        });
+        let missing = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file (--text reads the arguments as texts)",
+        );
+        record.text = Err(InputError::io(path, missing));
     }
     record
 }
@@ -301,7 +302,7 @@ mod tests {
             assert!(!looks_like_path(text), "{text}");
         }
         let record = text_argument(0, "nosuch.txt".into(), false);
-        let err = record.text.unwrap_err().to_string();
+        let err = norsk_io::error_message(&record.text.unwrap_err());
         assert!(
             err.contains("nosuch.txt") && err.contains("no such file"),
             "{err}"

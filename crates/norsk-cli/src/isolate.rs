@@ -39,7 +39,7 @@ pub fn each<T: Copy, R>(
 /// `run` over one item.
 fn alone<T, R>(run: impl Fn(&[T]) -> anyhow::Result<Vec<R>>, item: T) -> Result<R, String> {
     guarded(&run, std::slice::from_ref(&item))
-        .map_err(|e| one_line(&e))?
+        .map_err(|e| norsk_io::error_message(e.as_ref()))?
         .pop()
         .ok_or_else(|| "no result for this record".to_string())
 }
@@ -60,16 +60,6 @@ fn guarded<T, R>(
             "internal error (a panic, please report it): {message}"
         ))
     })
-}
-
-/// An error and its causes on one line, without the backtrace some
-/// libraries (candle) put after their message.
-fn one_line(e: &anyhow::Error) -> String {
-    let causes: Vec<String> = e
-        .chain()
-        .filter_map(|cause| cause.to_string().lines().next().map(str::to_string))
-        .collect();
-    causes.join(": ")
 }
 
 #[cfg(test)]

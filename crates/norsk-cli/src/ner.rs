@@ -178,7 +178,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     let outcome = batch::run(&args.input, chunk, todo, |records| {
         let texts: Vec<Result<&str, String>> = records
             .iter()
-            .map(|r| r.text.as_deref().map_err(ToString::to_string))
+            .map(|r| r.text.as_deref().map_err(|e| norsk_io::error_message(e)))
             .collect();
         let tagged = isolate::each(&texts, |texts| {
             pipeline.tag_batch(texts, &options).context("cannot tag")

@@ -12,10 +12,7 @@ use crate::{open_stream, InputError};
 /// so memory stays the same whatever the file's size.
 pub fn count_jsonl(path: &Path) -> Result<u64, InputError> {
     let mut lines = LineCount::default();
-    std::io::copy(&mut open_stream(path)?, &mut lines).map_err(|e| InputError::Io {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    std::io::copy(&mut open_stream(path)?, &mut lines).map_err(|e| InputError::io(path, e))?;
     Ok(lines.finish())
 }
 

@@ -7,10 +7,7 @@ use crate::{read_text_file, InputError, Record};
 /// The names of the `.txt` (and `.txt.gz`) files of a folder, sorted: the
 /// records [`read_folder`] gives, without reading them.
 pub fn folder_texts(dir: &Path) -> Result<Vec<String>, InputError> {
-    let io = |e: std::io::Error| InputError::Io {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let io = |e: std::io::Error| InputError::io(dir, e);
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|entry| entry.ok())
@@ -32,7 +29,7 @@ pub fn read_folder(dir: &Path) -> Result<Vec<Record>, InputError> {
             id: Value::from(name.clone()),
             text: read_text_file(&dir.join(&name)).map_err(|e| InputError::Folder {
                 name,
-                reason: e.to_string(),
+                source: Box::new(e),
             }),
             extra: Map::new(),
         })

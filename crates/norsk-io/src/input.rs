@@ -23,12 +23,8 @@ pub fn decode_text(bytes: Vec<u8>, source_name: &str) -> Result<String, InputErr
 /// Reads a whole file as one text; `.gz` and `.xz` files are decompressed.
 pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut open_stream(path)?, &mut bytes).map_err(|e| {
-        InputError::Io {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }
-    })?;
+    std::io::Read::read_to_end(&mut open_stream(path)?, &mut bytes)
+        .map_err(|e| InputError::io(path, e))?;
     decode_text(bytes, &path.display().to_string())
 }
 
@@ -62,12 +58,7 @@ pub fn read_jsonl<R: BufRead>(
             let line_no = n + 1;
             let bytes = match line {
                 Ok(bytes) => bytes,
-                Err(e) => {
-                    return Some(Err(InputError::Io {
-                        path: "stdin".into(),
-                        reason: e.to_string(),
-                    }))
-                }
+                Err(e) => return Some(Err(InputError::io("stdin", e))),
             };
             if !bytes.iter().any(is_content) {
                 return None;
@@ -108,15 +99,15 @@ fn parse_line(
     let mut object = match serde_json::from_str::<Value>(&line_text) {
         Ok(Value::Object(map)) => map,
         Ok(other) => {
-            return error(InputError::InvalidJson {
+            return error(InputError::NotAnObject {
                 line,
-                reason: format!("expected an object, found {}", kind(&other)),
+                found: kind(&other),
             })
         }
         Err(e) => {
             return error(InputError::InvalidJson {
                 line,
-                reason: e.to_string(),
+                source: e.into(),
             })
         }
     };
@@ -172,7 +163,10 @@ mod tests {
         ));
         assert!(matches!(
             out[2].text,
-            Err(InputError::InvalidJson { line: 4, .. })
+            Err(InputError::NotAnObject {
+                line: 4,
+                found: "an array"
+            })
         ));
         assert!(matches!(
             out[3].text,

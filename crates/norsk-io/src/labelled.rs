@@ -62,9 +62,9 @@ pub fn read_examples(
         if !filters.iter().all(|(f, v)| field(f).as_deref() == Some(v)) {
             continue;
         }
-        let missing = |what: &str| InputError::Folder {
-            name: format!("{}: record {}", path.display(), record.id),
-            reason: format!("no {what}"),
+        let missing = |what: &str| InputError::Incomplete {
+            record: format!("{}: record {}", path.display(), record.id),
+            what: what.to_string(),
         };
         let text = record.text.clone()?;
         let label = field(label_field).ok_or_else(|| missing(&format!("{label_field:?}")))?;

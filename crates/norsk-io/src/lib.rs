@@ -21,7 +21,7 @@ pub use bench::{write_bench_table, BenchRecord, OpTime, PipelineTimes};
 pub use conll::{parse_tagged, read_tagged, TaggedSentence};
 pub use count::count_jsonl;
 pub use entities::{EntityRecord, OffsetUnit};
-pub use error::InputError;
+pub use error::{error_message, InputError};
 pub use folder::{folder_texts, read_folder};
 pub use input::{decode_text, read_jsonl, read_text_file, Record};
 pub use labelled::{read_examples, read_labelled, Example};

@@ -17,10 +17,7 @@ const XZ_BLOCK: usize = 1 << 16;
 /// files on the way (by their extension). Only a buffer is held: a file of
 /// any size streams through.
 pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, InputError> {
-    let file = File::open(path).map_err(|e| InputError::Io {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let file = File::open(path).map_err(|e| InputError::io(path, e))?;
     let file = BufReader::new(file);
     Ok(match path.extension().and_then(|e| e.to_str()) {
         Some("gz") => Box::new(BufReader::new(MultiGzDecoder::new(file))),

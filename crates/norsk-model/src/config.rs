@@ -3,6 +3,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::error::BoxError;
 use crate::ModelError;
 
 /// Activation of the feed-forward block, as `config.json` names it.
@@ -98,13 +99,13 @@ fn default_position_type() -> String {
 impl BertConfig {
     /// Reads and checks `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
-        let err = |reason: String| ModelError::Config {
+        let err = |source: BoxError| ModelError::Config {
             path: path.to_path_buf(),
-            reason,
+            source,
         };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let config: BertConfig = serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
-        config.check().map_err(err)?;
+        let bytes = std::fs::read(path).map_err(|e| err(e.into()))?;
+        let config: BertConfig = serde_json::from_slice(&bytes).map_err(|e| err(e.into()))?;
+        config.check().map_err(|reason| err(reason.into()))?;
         Ok(config)
     }
 

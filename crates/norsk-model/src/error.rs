@@ -1,18 +1,34 @@
 use std::path::PathBuf;
 
+/// A cause of any kind: another library's error, or a sentence saying what
+/// is wrong.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
     /// `config.json` is missing, unreadable or not a BERT config we can run.
-    #[error("invalid model config {path}: {reason}")]
-    Config { path: PathBuf, reason: String },
+    #[error("invalid model config {path}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
     /// The folder has no weights in a format we read.
     #[error("no weights in {dir}: expected model.safetensors, model.safetensors.index.json or pytorch_model.bin")]
     MissingWeights { dir: PathBuf },
     /// A weights file exists but cannot be read.
-    #[error("cannot read weights {path}: {reason}")]
-    Weights { path: PathBuf, reason: String },
+    #[error("cannot read weights {path}")]
+    Weights {
+        /// The weights file (or shard index).
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: BoxError,
+    },
     /// The architecture is not one norsk runs.
     #[error("unsupported architecture {found:?}: norsk runs {expected}")]
     Unsupported { found: String, expected: String },

@@ -32,7 +32,7 @@ impl Loaded {
         }
         let labels = config.labels().map_err(|reason| ModelError::Config {
             path: dir.join("config.json"),
-            reason,
+            source: reason.into(),
         })?;
         let (outputs, hidden) = match weights.shape("classifier.weight").as_deref() {
             Some(&[outputs, hidden]) => (outputs, hidden),

@@ -10,6 +10,7 @@ use candle_nn::VarBuilder;
 use safetensors::tensor::{Dtype, Metadata, TensorInfo, TensorView};
 use serde::Deserialize;
 
+use crate::error::BoxError;
 use crate::ModelError;
 
 /// Where a model folder keeps its weights.
@@ -67,12 +68,12 @@ impl WeightFiles {
 /// file of the model folder, or a [sibling shard](is_sibling_shard); any
 /// other path is refused.
 pub fn shard_names(index: &Path) -> Result<Vec<String>, ModelError> {
-    let err = |reason: String| ModelError::Weights {
+    let err = |source: BoxError| ModelError::Weights {
         path: index.to_path_buf(),
-        reason,
+        source,
     };
-    let bytes = std::fs::read(index).map_err(|e| err(e.to_string()))?;
-    let parsed: ShardIndex = serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+    let bytes = std::fs::read(index).map_err(|e| err(e.into()))?;
+    let parsed: ShardIndex = serde_json::from_slice(&bytes).map_err(|e| err(e.into()))?;
     let mut names: Vec<String> = parsed.weight_map.into_values().collect();
     names.sort();
     names.dedup();
@@ -80,7 +81,8 @@ pub fn shard_names(index: &Path) -> Result<Vec<String>, ModelError> {
         if !(is_plain_file_name(name) || is_sibling_shard(name)) {
             return Err(err(format!(
                 "shard name {name:?} is neither a file of the model folder nor ../FOLDER/FILE"
-            )));
+            )
+            .into()));
         }
     }
     Ok(names)
@@ -159,7 +161,7 @@ impl WeightStore {
             WeightFiles::PyTorch(path) => candle_core::pickle::read_all(path)
                 .map_err(|e| ModelError::Weights {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    source: e.into(),
                 })?
                 .into_iter()
                 .map(|(name, tensor)| (name, Stored::Loaded(tensor)))
@@ -250,16 +252,16 @@ impl Stored {
                 offset,
             } => (file, path, name, info, *offset),
         };
-        let err = |reason: String| ModelError::Weights {
+        let err = |source: BoxError| ModelError::Weights {
             path: path.to_path_buf(),
-            reason: format!("{name}: {reason}"),
+            source: format!("{name}: {source}").into(),
         };
         let (start, end) = info.data_offsets;
         let mut file = file
             .lock()
             .map_err(|_| err("the file's lock is poisoned".into()))?;
         file.seek(SeekFrom::Start(offset + start as u64))
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(e.into()))?;
         let shape = info.shape.clone();
         // The common float types are read straight into the tensor's own
         // buffer (safetensors is little-endian), so that a large tensor (the
@@ -275,12 +277,11 @@ impl Stored {
             return tensor.map_err(err);
         }
         let mut bytes = vec![0u8; end - start];
-        file.read_exact(&mut bytes)
-            .map_err(|e| err(e.to_string()))?;
+        file.read_exact(&mut bytes).map_err(|e| err(e.into()))?;
         TensorView::new(info.dtype, shape, &bytes)
-            .map_err(|e| err(e.to_string()))?
+            .map_err(|e| err(e.into()))?
             .load(device)
-            .map_err(|e| err(e.to_string()))
+            .map_err(|e| err(e.into()))
     }
 }
 
@@ -290,11 +291,10 @@ fn read_values<T: bytemuck::Pod + candle_core::WithDType>(
     file: &mut std::fs::File,
     shape: Vec<usize>,
     device: &Device,
-) -> Result<Tensor, String> {
+) -> Result<Tensor, BoxError> {
     let mut values = vec![T::zeroed(); shape.iter().product()];
-    file.read_exact(bytemuck::cast_slice_mut(&mut values))
-        .map_err(|e| e.to_string())?;
-    Tensor::from_vec(values, shape, device).map_err(|e| e.to_string())
+    file.read_exact(bytemuck::cast_slice_mut(&mut values))?;
+    Ok(Tensor::from_vec(values, shape, device)?)
 }
 
 /// The tensors of a safetensors file, not read yet: the header is parsed
@@ -303,26 +303,27 @@ fn read_values<T: bytemuck::Pod + candle_core::WithDType>(
 /// (`candle_core::safetensors::load`) costs its size in memory on top of
 /// the tensors.
 fn index_safetensors(path: &Path) -> Result<Vec<(String, Stored)>, ModelError> {
-    let err = |reason: String| ModelError::Weights {
+    let err = |source: BoxError| ModelError::Weights {
         path: path.to_path_buf(),
-        reason,
+        source,
     };
-    let mut file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let file_len = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    let mut file = std::fs::File::open(path).map_err(|e| err(e.into()))?;
+    let file_len = file.metadata().map_err(|e| err(e.into()))?.len();
     let mut prefix = [0u8; 8];
     file.read_exact(&mut prefix)
-        .map_err(|e| err(format!("no safetensors header: {e}")))?;
+        .map_err(|e| err(format!("no safetensors header: {e}").into()))?;
     let header_len = u64::from_le_bytes(prefix);
     if header_len > file_len.saturating_sub(8) || header_len > MAX_HEADER_BYTES {
         return Err(err(format!(
             "header of {header_len} bytes in a file of {file_len}"
-        )));
+        )
+        .into()));
     }
     let mut header = vec![0u8; header_len as usize];
     file.read_exact(&mut header)
-        .map_err(|e| err(format!("header: {e}")))?;
+        .map_err(|e| err(format!("header: {e}").into()))?;
     let metadata: Metadata =
-        serde_json::from_slice(&header).map_err(|e| err(format!("header: {e}")))?;
+        serde_json::from_slice(&header).map_err(|e| err(format!("header: {e}").into()))?;
     let mut infos: Vec<(String, &TensorInfo)> = metadata.tensors().into_iter().collect();
     infos.sort_by_key(|(_, info)| info.data_offsets);
     let data_len = infos.last().map_or(0, |(_, info)| info.data_offsets.1) as u64;
@@ -330,7 +331,8 @@ fn index_safetensors(path: &Path) -> Result<Vec<(String, Stored)>, ModelError> {
         return Err(err(format!(
             "the header describes {data_len} bytes of tensors, the file holds {}",
             file_len - 8 - header_len
-        )));
+        )
+        .into()));
     }
     let (file, path): (Arc<Mutex<std::fs::File>>, Arc<Path>) =
         (Arc::new(Mutex::new(file)), Arc::from(path));
@@ -405,7 +407,7 @@ mod tests {
             ["../ner/model-1.safetensors", "own.safetensors"]
         );
         write("../../secret.safetensors");
-        let err = shard_names(&index).unwrap_err().to_string();
+        let err = norsk_io::error_message(&shard_names(&index).unwrap_err());
         assert!(err.contains("../../secret.safetensors"), "{err}");
     }
 

@@ -3,7 +3,7 @@
 //! transformers' `pipeline()` shape; here each batch call releases the GIL
 //! and runs on the library's own threads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use norsk::kernels::{self, KernelOptions};
 use norsk::{
@@ -11,6 +11,7 @@ use norsk::{
     Embedder, Entity, ModelSource, NerOptions, NerPipeline, Precision, Prediction,
     SimilarityClassifier, TopicSet, ZeroShotClassifier, ZeroShotKind, DEFAULT_EMBED_MODEL,
 };
+use norsk_io::error_message;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -22,9 +23,22 @@ pyo3::create_exception!(
     "A model could not be loaded or run; the message says what and where."
 );
 
-/// Turns a library error into `norsk.NorskError` with the library's message.
-fn library_error(e: impl std::fmt::Display) -> PyErr {
-    NorskError::new_err(e.to_string())
+/// Turns a library error into `norsk.NorskError` with the library's message
+/// and its causes.
+fn library_error(e: impl std::error::Error + 'static) -> PyErr {
+    NorskError::new_err(error_message(&e))
+}
+
+/// [`library_error`] for a model that could not be loaded: names the model
+/// and its folder.
+fn load_error<'a>(what: &'a str, dir: &'a Path) -> impl FnOnce(norsk::NorskError) -> PyErr + 'a {
+    move |e| {
+        let message = error_message(&e);
+        NorskError::new_err(format!(
+            "cannot load {what} from {}: {message}",
+            dir.display()
+        ))
+    }
 }
 
 /// Parses an option value with its `FromStr`, as a `ValueError` naming the option.
@@ -96,9 +110,7 @@ impl NerModel {
         let dir = model_dir(model, "norsk-bert-ner", models_dir)?;
         let pipeline = py
             .detach(|| NerPipeline::load(&dir, precision))
-            .map_err(|e| {
-                library_error(format!("cannot load NER model from {}: {e}", dir.display()))
-            })?;
+            .map_err(load_error("NER model", &dir))?;
         let options = NerOptions {
             aggregation: aggregation.unwrap_or_else(|| pipeline.default_aggregation()),
             decoding,
@@ -198,12 +210,7 @@ impl TextClassifier {
         let dir = model_dir(model, "norsk-topic", models_dir)?;
         let classifier = py
             .detach(|| Classifier::load(&dir, precision))
-            .map_err(|e| {
-                library_error(format!(
-                    "cannot load classifier from {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            .map_err(load_error("classifier", &dir))?;
         Ok(Self {
             classifier,
             batch_size: self::batch_size(batch_size)?,
@@ -315,12 +322,7 @@ impl ZeroShotModel {
                     )),
                 })
             })
-            .map_err(|e| {
-                library_error(format!(
-                    "cannot load a zero-shot model from {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            .map_err(load_error("a zero-shot model", &dir))?;
         Ok(Self {
             scorer,
             batch_size: self::batch_size(batch_size)?,
@@ -405,12 +407,9 @@ impl EmbedModel {
         })?;
         let precision: Precision = parse_option("precision", precision)?;
         let dir = model_dir(model, DEFAULT_EMBED_MODEL, models_dir)?;
-        let embedder = py.detach(|| Embedder::load(&dir, precision)).map_err(|e| {
-            library_error(format!(
-                "cannot load embedding model from {}: {e}",
-                dir.display()
-            ))
-        })?;
+        let embedder = py
+            .detach(|| Embedder::load(&dir, precision))
+            .map_err(load_error("embedding model", &dir))?;
         Ok(Self {
             embedder,
             options: EmbedOptions {

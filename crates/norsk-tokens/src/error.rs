@@ -10,11 +10,17 @@ pub enum TokenizerError {
     )]
     Missing { dir: PathBuf },
     /// A tokenizer file exists but cannot be read or parsed.
-    #[error("cannot load tokenizer from {path}: {reason}")]
-    Load { path: PathBuf, reason: String },
+    #[error("cannot load tokenizer from {path}")]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong: the reader's error, or what is missing.
+        #[source]
+        source: tokenizers::Error,
+    },
     /// The tokenizer failed on an input.
-    #[error("tokenization failed: {0}")]
-    Encode(String),
+    #[error("tokenization failed")]
+    Encode(#[source] tokenizers::Error),
     /// The requested window cannot hold any text token.
     #[error("invalid window: max length {max_len} with stride {stride} leaves no room for text")]
     Window { max_len: usize, stride: usize },

@@ -58,12 +58,12 @@ impl TokenizerSettings {
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TokenizerError::Load {
                 path,
-                reason: e.to_string(),
+                source: e.into(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(TokenizerError::Load {
                 path,
-                reason: e.to_string(),
+                source: e.into(),
             }),
         }
     }
@@ -201,7 +201,7 @@ impl TextTokenizer {
         let mut body = self
             .tokenizer
             .encode(text, false)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+            .map_err(TokenizerError::Encode)?;
         let head_len = body
             .get_offsets()
             .iter()
@@ -229,8 +229,8 @@ impl TextTokenizer {
             strategy: TruncationStrategy::LongestFirst,
             direction: TruncationDirection::Right,
         };
-        let (mut first, _) = truncate_encodings(body, None, &params)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+        let (mut first, _) =
+            truncate_encodings(body, None, &params).map_err(TokenizerError::Encode)?;
         let rest = first.take_overflowing();
         let pieces =
             std::iter::once(first).chain(rest.into_iter().filter(|_| plan.stride.is_some()));
@@ -241,7 +241,7 @@ impl TextTokenizer {
                 let encoding = self
                     .tokenizer
                     .post_process(tokens, None, true)
-                    .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+                    .map_err(TokenizerError::Encode)?;
                 Ok(Window::from_encoding(&encoding))
             })
             .collect()
@@ -260,7 +260,7 @@ impl TextTokenizer {
         let encode = |text: &str| {
             self.tokenizer
                 .encode(text, false)
-                .map_err(|e| TokenizerError::Encode(e.to_string()))
+                .map_err(TokenizerError::Encode)
         };
         let (mut a, b) = (encode(first)?, encode(second)?);
         let specials = self
@@ -275,7 +275,7 @@ impl TextTokenizer {
         let encoding = self
             .tokenizer
             .post_process(a, Some(b), true)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+            .map_err(TokenizerError::Encode)?;
         Ok(Window::from_encoding(&encoding))
     }
 
@@ -284,7 +284,7 @@ impl TextTokenizer {
         self.tokenizer
             .encode(text, false)
             .map(|encoding| encoding.len())
-            .map_err(|e| TokenizerError::Encode(e.to_string()))
+            .map_err(TokenizerError::Encode)
     }
 
     /// Special tokens added around one text (`[CLS]` and `[SEP]` for BERT).
@@ -299,15 +299,15 @@ impl TextTokenizer {
         let encoding: Encoding = self
             .tokenizer
             .encode(text, true)
-            .map_err(|e| TokenizerError::Encode(e.to_string()))?;
+            .map_err(TokenizerError::Encode)?;
         Ok(Window::from_encoding(&encoding))
     }
 }
 
-fn load_error(path: &Path, e: impl std::fmt::Display) -> TokenizerError {
+fn load_error(path: &Path, e: impl Into<tokenizers::Error>) -> TokenizerError {
     TokenizerError::Load {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 

@@ -20,14 +20,15 @@ pub enum TrainError {
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
     /// A file of the base folder or the output folder cannot be read or written.
-    #[error("cannot {action} {path}: {reason}")]
+    #[error("cannot {action} {path}")]
     Io {
         /// What was being done (`read`, `write`, `copy`, `create`).
         action: &'static str,
         /// The file or folder.
         path: PathBuf,
-        /// The operating system's message.
-        reason: String,
+        /// The operating system's (or the JSON reader's) error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A line of a JSONL data file is not a usable example.
     #[error("{path}:{line}: {reason}")]
@@ -73,11 +74,15 @@ pub enum TrainError {
 }
 
 impl TrainError {
-    pub(crate) fn io(action: &'static str, path: &std::path::Path, e: impl ToString) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: &std::path::Path,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Self::Io {
             action,
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: Box::new(e),
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::batching::by_length;
 use crate::classify::max_len;
+use crate::error::BoxError;
 use crate::{Article, NorskError};
 
 /// The shipped embedding model (`models/norsk-e5-embed`), for
@@ -197,12 +198,12 @@ fn check_pooling(dir: &Path) -> Result<(), NorskError> {
     if !path.is_file() {
         return Ok(());
     }
-    let bad = |reason: String| NorskError::Pooling {
+    let bad = |source: BoxError| NorskError::Pooling {
         path: path.clone(),
-        reason,
+        source,
     };
-    let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
-    let config: PoolingConfig = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    let bytes = std::fs::read(&path).map_err(|e| bad(e.into()))?;
+    let config: PoolingConfig = serde_json::from_slice(&bytes).map_err(|e| bad(e.into()))?;
     if config.pooling_mode_mean_tokens {
         Ok(())
     } else {
@@ -327,10 +328,8 @@ mod tests {
             r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
         )
         .unwrap();
-        let err = Embedder::load(dir.path(), Precision::F32)
-            .err()
-            .unwrap()
-            .to_string();
+        let err =
+            norsk_io::error_message(&Embedder::load(dir.path(), Precision::F32).err().unwrap());
         assert!(err.contains("mean"), "{err}");
     }
 }

@@ -1,5 +1,9 @@
 use std::path::PathBuf;
 
+/// A cause of any kind: another library's error, or a sentence saying what
+/// is wrong.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Everything that can go wrong in a norsk pipeline.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -20,23 +24,53 @@ pub enum NorskError {
     #[error("model folder {0} does not exist")]
     NoModelDir(PathBuf),
     /// A hub id could not be resolved to local files.
-    #[error("cannot get {repo} from the Hugging Face Hub: {reason}")]
-    Hub { repo: String, reason: String },
+    #[error("cannot get {repo} from the Hugging Face Hub")]
+    Hub {
+        /// `owner/name@revision`.
+        repo: String,
+        /// What went wrong: the hub client's error, or what the repo lacks.
+        #[source]
+        source: BoxError,
+    },
     /// No model was given and the shipped default is not there.
     #[error("no model given and the default model is missing at {0}: pass --model DIR or --model owner/name")]
     NoDefaultModel(PathBuf),
     /// A sentence-transformers pooling config that norsk cannot follow.
-    #[error("{path}: {reason}")]
-    Pooling { path: PathBuf, reason: String },
+    #[error("{path}")]
+    Pooling {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
     /// A zero-shot calibration file that cannot be used.
-    #[error("{path}: {reason}")]
-    Calibration { path: PathBuf, reason: String },
+    #[error("{path}")]
+    Calibration {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
     /// A classification head folder that cannot be used.
-    #[error("{path}: {reason}")]
-    Head { path: PathBuf, reason: String },
+    #[error("{path}")]
+    Head {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
     /// A set of zero-shot topics that cannot be used.
-    #[error("topics {source_name}: {reason}")]
-    Topics { source_name: String, reason: String },
+    #[error("topics {source_name}")]
+    Topics {
+        /// The set's name or file.
+        source_name: String,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
     /// The model's labels do not suit the task.
     #[error("model labels unusable: {0}")]
     Labels(String),

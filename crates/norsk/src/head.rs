@@ -14,6 +14,7 @@ use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::ranked;
+use crate::error::BoxError;
 use crate::{
     Article, ClassifyArticles, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, ModelSource,
     NorskError, Prediction,
@@ -71,30 +72,30 @@ impl LinearHead {
 
 /// Writes a head folder: [`HEAD_CONFIG`] and [`HEAD_WEIGHTS`].
 pub fn save_head(dir: &Path, config: &HeadConfig, head: &LinearHead) -> Result<(), NorskError> {
-    let bad = |path: &Path, e: &dyn std::fmt::Display| NorskError::Head {
+    let bad = |path: &Path, source: BoxError| NorskError::Head {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source,
     };
     if head.bias.len() != config.labels.len()
         || !head.weight.len().is_multiple_of(config.labels.len())
     {
-        return Err(bad(dir, &"weights and labels do not match"));
+        return Err(bad(dir, "weights and labels do not match".into()));
     }
-    std::fs::create_dir_all(dir).map_err(|e| bad(dir, &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| bad(dir, e.into()))?;
     let labels = head.bias.len();
     let (weight, bias) = (le_bytes(&head.weight), le_bytes(&head.bias));
     let weights = dir.join(HEAD_WEIGHTS);
     let view = |shape: Vec<usize>, data| {
-        TensorView::new(Dtype::F32, shape, data).map_err(|e| bad(&weights, &e))
+        TensorView::new(Dtype::F32, shape, data).map_err(|e| bad(&weights, e.into()))
     };
     let tensors = [
         ("weight", view(vec![labels, head.dim()], &weight)?),
         ("bias", view(vec![labels], &bias)?),
     ];
-    safetensors::serialize_to_file(tensors, None, &weights).map_err(|e| bad(&weights, &e))?;
+    safetensors::serialize_to_file(tensors, None, &weights).map_err(|e| bad(&weights, e.into()))?;
     let path = dir.join(HEAD_CONFIG);
-    let json = serde_json::to_string_pretty(config).map_err(|e| bad(&path, &e))?;
-    std::fs::write(&path, json + "\n").map_err(|e| bad(&path, &e))
+    let json = serde_json::to_string_pretty(config).map_err(|e| bad(&path, e.into()))?;
+    std::fs::write(&path, json + "\n").map_err(|e| bad(&path, e.into()))
 }
 
 /// `values` as little-endian bytes, as safetensors stores f32.
@@ -119,36 +120,36 @@ impl HeadClassifier {
     /// Loads a head folder and the encoder it names.
     pub fn load(dir: &Path, precision: norsk_model::Precision) -> Result<Self, NorskError> {
         let path = dir.join(HEAD_CONFIG);
-        let bad = |path: &Path, reason: String| NorskError::Head {
+        let bad = |path: &Path, source: BoxError| NorskError::Head {
             path: path.to_path_buf(),
-            reason,
+            source,
         };
-        let bytes = std::fs::read(&path).map_err(|e| bad(&path, e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| bad(&path, e.into()))?;
         let config: HeadConfig =
-            serde_json::from_slice(&bytes).map_err(|e| bad(&path, e.to_string()))?;
+            serde_json::from_slice(&bytes).map_err(|e| bad(&path, e.into()))?;
         let kind = EmbedKind::from_name(&config.kind).ok_or_else(|| {
             bad(
                 &path,
-                format!("kind {:?} is none of query, passage, none", config.kind),
+                format!("kind {:?} is none of query, passage, none", config.kind).into(),
             )
         })?;
         if config.pooling != "mean" {
             return Err(bad(
                 &path,
-                format!("pooling {:?}: norsk pools by the mean only", config.pooling),
+                format!("pooling {:?}: norsk pools by the mean only", config.pooling).into(),
             ));
         }
         let weights = dir.join(HEAD_WEIGHTS);
-        let bytes = std::fs::read(&weights).map_err(|e| bad(&weights, e.to_string()))?;
-        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(&weights, e.to_string()))?;
+        let bytes = std::fs::read(&weights).map_err(|e| bad(&weights, e.into()))?;
+        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(&weights, e.into()))?;
         let read = |name: &str| -> Result<Vec<f32>, NorskError> {
             let tensor = tensors
                 .tensor(name)
-                .map_err(|_| bad(&weights, format!("no tensor {name:?}")))?;
+                .map_err(|_| bad(&weights, format!("no tensor {name:?}").into()))?;
             if tensor.dtype() != Dtype::F32 {
                 return Err(bad(
                     &weights,
-                    format!("tensor {name:?} is {:?}, not F32", tensor.dtype()),
+                    format!("tensor {name:?} is {:?}, not F32", tensor.dtype()).into(),
                 ));
             }
             Ok(tensor
@@ -173,7 +174,7 @@ impl HeadClassifier {
                     embedder.dim(),
                     config.labels.len(),
                     embedder.dim()
-                ),
+                ).into(),
             ));
         }
         Ok(Self {
@@ -284,10 +285,11 @@ mod tests {
             bias: vec![0.0; 2],
         };
         save_head(dir.path(), &config(encoder.to_str().unwrap()), &head).unwrap();
-        let error = HeadClassifier::load(dir.path(), Precision::F32)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = norsk_io::error_message(
+            &HeadClassifier::load(dir.path(), Precision::F32)
+                .err()
+                .unwrap(),
+        );
         assert!(error.contains("encoder width"), "{error}");
 
         let mut bad = config("nosuch-folder-beside");
@@ -297,10 +299,11 @@ mod tests {
             serde_json::to_string(&bad).unwrap(),
         )
         .unwrap();
-        let error = HeadClassifier::load(dir.path(), Precision::F32)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = norsk_io::error_message(
+            &HeadClassifier::load(dir.path(), Precision::F32)
+                .err()
+                .unwrap(),
+        );
         assert!(error.contains("document"), "{error}");
     }
 }

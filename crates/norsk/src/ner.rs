@@ -110,7 +110,7 @@ where
             name.parse().map_err(|e| {
                 NorskError::Model(norsk_model::ModelError::Config {
                     path: dir.join("config.json"),
-                    reason: format!("{key}: {e}"),
+                    source: format!("{key}: {e}").into(),
                 })
             })
         })

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::classify::ranked;
+use crate::error::BoxError;
 use crate::{
     Article, ClassifyArticles, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, NorskError,
     Prediction, TopicSet,
@@ -47,13 +48,12 @@ impl Calibration {
         if !path.is_file() {
             return Ok(Self::DEFAULT);
         }
-        let bad = |reason: String| NorskError::Calibration {
+        let bad = |source: BoxError| NorskError::Calibration {
             path: path.clone(),
-            reason,
+            source,
         };
-        let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
-        let calibration: Calibration =
-            serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| bad(e.into()))?;
+        let calibration: Calibration = serde_json::from_slice(&bytes).map_err(|e| bad(e.into()))?;
         let positive = |t: f32| t.is_finite() && t > 0.0;
         if !positive(calibration.temperature)
             || !positive(calibration.multi_label_temperature)

@@ -5,6 +5,7 @@ use hf_hub::api::sync::ApiBuilder;
 use hf_hub::{Cache, Repo, RepoType};
 use norsk_model::WEIGHT_FILE_NAMES;
 
+use crate::error::BoxError;
 use crate::NorskError;
 
 /// Where a model comes from, as the user names it.
@@ -110,19 +111,19 @@ fn offline() -> bool {
 }
 
 /// Fetches one file: `Ok(None)` when the repo has no such file.
-type Fetch<'a> = dyn Fn(&str) -> Result<Option<PathBuf>, String> + 'a;
+type Fetch<'a> = dyn Fn(&str) -> Result<Option<PathBuf>, BoxError> + 'a;
 
 fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
-    let hub_err = |reason: String| NorskError::Hub {
+    let hub_err = |source: BoxError| NorskError::Hub {
         repo: format!("{repo}@{revision}"),
-        reason,
+        source,
     };
     let cache_dir = hub_cache_dir();
     let hub_repo = Repo::with_revision(repo.to_string(), RepoType::Model, revision.to_string());
     let config = if offline() {
         let cached = Cache::new(cache_dir.clone()).repo(hub_repo);
         let snapshot = snapshot_for_commit(&cache_dir, repo, revision);
-        let fetch = move |file: &str| -> Result<Option<PathBuf>, String> {
+        let fetch = move |file: &str| -> Result<Option<PathBuf>, BoxError> {
             Ok(cached.get(file).or_else(|| {
                 snapshot
                     .as_ref()
@@ -131,17 +132,23 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
             }))
         };
         if fetch("config.json").map_err(hub_err)?.is_none() {
-            return Err(hub_err(format!(
-                "not in the cache at {} (HF_HUB_OFFLINE is set; looked for config.json of revision {revision} in {})",
-                cache_dir.display(),
-                cache_dir.join(repo_folder(repo)).display()
-            )));
+            return Err(hub_err(
+                format!(
+                    "not in the cache at {} (HF_HUB_OFFLINE is set; looked for config.json of revision {revision} in {})",
+                    cache_dir.display(),
+                    cache_dir.join(repo_folder(repo)).display()
+                )
+                .into(),
+            ));
         }
         fetch_model_files(&fetch).map_err(|e| {
-            hub_err(format!(
-                "{e} (HF_HUB_OFFLINE is set, so only the cache at {} was searched)",
-                cache_dir.display()
-            ))
+            hub_err(
+                format!(
+                    "{e} (HF_HUB_OFFLINE is set, so only the cache at {} was searched)",
+                    cache_dir.display()
+                )
+                .into(),
+            )
         })?
     } else {
         let mut builder = ApiBuilder::new()
@@ -155,13 +162,13 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
         if let Ok(endpoint) = env::var("HF_ENDPOINT") {
             builder = builder.with_endpoint(endpoint);
         }
-        let api = builder.build().map_err(|e| hub_err(e.to_string()))?;
+        let api = builder.build().map_err(|e| hub_err(e.into()))?;
         let remote = api.repo(hub_repo);
-        let fetch = move |file: &str| -> Result<Option<PathBuf>, String> {
+        let fetch = move |file: &str| -> Result<Option<PathBuf>, BoxError> {
             match remote.get(file) {
                 Ok(path) => Ok(Some(path)),
                 Err(e) if is_not_found(&e) => Ok(None),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.into()),
             }
         };
         fetch_model_files(&fetch).map_err(hub_err)?
@@ -192,7 +199,7 @@ fn snapshot_for_commit(cache: &Path, repo: &str, revision: &str) -> Option<PathB
 }
 
 /// Gets config, tokenizer and weights; returns the path of `config.json`.
-fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
+fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, BoxError> {
     let config = fetch("config.json")?.ok_or("the repo has no config.json")?;
     let has_tokenizer_json = fetch("tokenizer.json")?.is_some();
     fetch("tokenizer_config.json")?;
@@ -207,16 +214,18 @@ fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
             "the repo has {} but not {}",
             norsk_lexical::LEXICAL_CONFIG,
             norsk_lexical::LEXICAL_WEIGHTS
-        ));
+        )
+        .into());
     }
     for name in WEIGHT_FILE_NAMES {
         if let Some(path) = fetch(name)? {
             if name.ends_with(".index.json") {
-                for shard in norsk_model::shard_names(&path).map_err(|e| e.to_string())? {
+                for shard in norsk_model::shard_names(&path)? {
                     if norsk_model::is_sibling_shard(&shard) {
                         return Err(format!(
                             "the index refers to {shard}, a sibling folder's shard: only local model folders can share shards"
-                        ));
+                        )
+                        .into());
                     }
                     fetch(&shard)?.ok_or_else(|| format!("shard {shard} is missing"))?;
                 }
@@ -224,10 +233,7 @@ fn fetch_model_files(fetch: &Fetch) -> Result<PathBuf, String> {
             return Ok(config);
         }
     }
-    Err(format!(
-        "the repo has none of {}",
-        WEIGHT_FILE_NAMES.join(", ")
-    ))
+    Err(format!("the repo has none of {}", WEIGHT_FILE_NAMES.join(", ")).into())
 }
 
 #[cfg(test)]

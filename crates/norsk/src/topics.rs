@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::error::BoxError;
 use crate::NorskError;
 
 /// The built-in topic sets, by the name `@name` selects them with, and their
@@ -70,7 +71,10 @@ impl TopicSet {
                 None => (line.trim(), None),
             };
             if label.is_empty() {
-                return Err(topics_error(source, format!("line {}: no label", n + 1)));
+                return Err(topics_error(
+                    source,
+                    format!("line {}: no label", n + 1).into(),
+                ));
             }
             topics.push(Topic {
                 label: label.to_string(),
@@ -83,8 +87,7 @@ impl TopicSet {
     /// Topics from a `label<TAB>description` file ([`TopicSet::from_tsv`]).
     pub fn read_tsv(path: &Path) -> Result<Self, NorskError> {
         let source = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| topics_error(&source, e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| topics_error(&source, e.into()))?;
         Self::from_tsv(&text, &source)
     }
 
@@ -95,7 +98,7 @@ impl TopicSet {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
             topics_error(
                 &format!("@{name}"),
-                format!("no such built-in topic set; there are {}", builtin_list()),
+                format!("no such built-in topic set; there are {}", builtin_list()).into(),
             )
         })?;
         Self::from_tsv(text, &format!("@{name}"))
@@ -118,13 +121,13 @@ impl TopicSet {
 
     fn new(topics: Vec<Topic>, source: &str) -> Result<Self, NorskError> {
         if topics.is_empty() {
-            return Err(topics_error(source, "no topic given".to_string()));
+            return Err(topics_error(source, "no topic given".into()));
         }
         let mut seen = HashSet::new();
         if let Some(twice) = topics.iter().find(|t| !seen.insert(t.label.as_str())) {
             return Err(topics_error(
                 source,
-                format!("label {:?} is given twice", twice.label),
+                format!("label {:?} is given twice", twice.label).into(),
             ));
         }
         Ok(Self { topics })
@@ -138,10 +141,10 @@ fn builtin_list() -> String {
         .join(", ")
 }
 
-fn topics_error(source: &str, reason: String) -> NorskError {
+fn topics_error(source_name: &str, source: BoxError) -> NorskError {
     NorskError::Topics {
-        source_name: source.to_string(),
-        reason,
+        source_name: source_name.to_string(),
+        source,
     }
 }
 
@@ -172,7 +175,7 @@ mod tests {
             ("sport\tA\nsport\tB\n", "twice"),
             ("\tno label\n", "line 1: no label"),
         ] {
-            let error = TopicSet::from_tsv(text, "t.tsv").unwrap_err().to_string();
+            let error = norsk_io::error_message(&TopicSet::from_tsv(text, "t.tsv").unwrap_err());
             assert!(error.contains(needle) && error.contains("t.tsv"), "{error}");
         }
         assert!(TopicSet::from_labels(&[" ", ""]).is_err());
@@ -188,7 +191,7 @@ mod tests {
                 "@{name}"
             );
         }
-        let error = TopicSet::builtin("sportsdesk").unwrap_err().to_string();
+        let error = norsk_io::error_message(&TopicSet::builtin("sportsdesk").unwrap_err());
         assert!(error.contains("@nyheter"), "{error}");
     }
 }
