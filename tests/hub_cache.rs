@@ -1,13 +1,13 @@
 //! Hub ids resolve through a Hugging Face cache laid out on disk, offline,
 //! the way Python's `huggingface_hub` writes it (blobs, symlinked snapshots,
-//! refs). One test per process: it sets `HF_HUB_CACHE` and `HF_HUB_OFFLINE`.
+//! refs).
 
 mod common;
 
 use std::path::Path;
 
 use common::{fixture, tiny_cls_with_channel};
-use norsk::{Classifier, ModelSource, NerOptions, NerPipeline, Precision};
+use norsk::{Classifier, HubOptions, ModelSource, NerOptions, NerPipeline, Precision};
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -41,8 +41,10 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
     lay_out_cache(cache.path(), with_channel.path(), "tiny-cls-lexical");
     std::fs::remove_file(with_channel.path().join("norsk_lexical.safetensors")).unwrap();
     lay_out_cache(cache.path(), with_channel.path(), "tiny-cls-half-lexical");
-    std::env::set_var("HF_HUB_CACHE", cache.path());
-    std::env::set_var("HF_HUB_OFFLINE", "1");
+    let hub = HubOptions {
+        offline: true,
+        ..HubOptions::new(cache.path())
+    };
 
     let expected = cache
         .path()
@@ -54,12 +56,14 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
         &format!("norsk-test/tiny-ner@{COMMIT}"),
     ] {
         let dir = ModelSource::parse(spec)
-            .resolve()
+            .resolve(&hub)
             .unwrap_or_else(|e| panic!("{spec}: {e}"));
         assert_eq!(dir, expected, "{spec}");
     }
 
-    let dir = ModelSource::parse("norsk-test/tiny-ner").resolve().unwrap();
+    let dir = ModelSource::parse("norsk-test/tiny-ner")
+        .resolve(&hub)
+        .unwrap();
     let ner = NerPipeline::load(&dir, Precision::F32).unwrap();
     let local = NerPipeline::load(&fixture("tiny-ner"), Precision::F32).unwrap();
     let text = "Jens Stoltenberg møtte Erna Solberg i Oslo.";
@@ -70,23 +74,23 @@ fn hub_ids_resolve_offline_through_the_shared_cache() {
     );
 
     let missing = ModelSource::parse("norsk-test/absent")
-        .resolve()
+        .resolve(&hub)
         .unwrap_err();
     let message = norsk_io::error_message(&missing);
     assert!(message.contains("norsk-test/absent"), "{message}");
     assert!(message.contains("HF_HUB_OFFLINE"), "{message}");
-    let bad_rev = ModelSource::parse("norsk-test/tiny-ner@v9").resolve();
+    let bad_rev = ModelSource::parse("norsk-test/tiny-ner@v9").resolve(&hub);
     assert!(bad_rev.is_err());
 
     // A classifier's lexical channel comes with it from the cache.
     let dir = ModelSource::parse("norsk-test/tiny-cls-lexical")
-        .resolve()
+        .resolve(&hub)
         .unwrap();
     let classifier = Classifier::load(&dir, Precision::F32).unwrap();
     assert_eq!(classifier.lexical().map(|c| c.terms()), Some(1));
     let half = norsk_io::error_message(
         &ModelSource::parse("norsk-test/tiny-cls-half-lexical")
-            .resolve()
+            .resolve(&hub)
             .unwrap_err(),
     );
     assert!(half.contains("norsk_lexical.safetensors"), "{half}");

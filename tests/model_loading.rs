@@ -201,7 +201,8 @@ fn missing_folder_and_missing_tokenizer_are_clear_errors() {
         "{message}"
     );
     assert!(matches!(
-        norsk::ModelSource::parse("/no/such/model").resolve(),
+        norsk::ModelSource::parse("/no/such/model")
+            .resolve(&norsk::HubOptions::new("/nonexistent/hub-cache")),
         Err(NorskError::NoModelDir(_))
     ));
 }

@@ -79,7 +79,7 @@ impl TopicArgs {
         match self.topics()? {
             None => {
                 let dir = model::resolve(model, "norsk-topic")?;
-                let classifier = load_classifier(&dir, precision)
+                let classifier = load_classifier(&dir, precision, &model::hub())
                     .with_context(|| format!("cannot load classifier from {}", dir.display()))?;
                 Ok((dir, classifier))
             }

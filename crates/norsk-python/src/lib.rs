@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use norsk::kernels::{self, KernelOptions};
 use norsk::{
     Aggregation, Article, CharIndex, Classifier, ClassifyOptions, EmbedKind, EmbedOptions,
-    Embedder, Entity, ModelSource, NerOptions, NerPipeline, Precision, Prediction,
+    Embedder, Entity, HubOptions, ModelSource, NerOptions, NerPipeline, Precision, Prediction,
     SimilarityClassifier, TopicSet, ZeroShotClassifier, ZeroShotKind, DEFAULT_EMBED_MODEL,
 };
 use norsk_io::error_message;
@@ -51,16 +51,22 @@ where
         .map_err(|e| PyValueError::new_err(format!("{name}={value:?}: {e}")))
 }
 
-/// The model folder for `model`: a folder or hub id, or the shipped model
-/// called `default` when `None` (looked for in `models_dir`, then where the
-/// library looks: `$NORSK_MODELS` or the source tree's `models/`).
+/// The model folder for `model`: a folder or hub id (through the hub
+/// settings of the environment, as `huggingface_hub` reads them), or the
+/// shipped model called `default` when `None` (looked for in `models_dir`,
+/// then `$NORSK_MODELS`, `models/` here, or beside the program).
 fn model_dir(model: Option<&str>, default: &str, models_dir: Option<PathBuf>) -> PyResult<PathBuf> {
     match model {
-        Some(spec) => ModelSource::parse(spec).resolve().map_err(library_error),
-        None => match models_dir.map(|d| d.join(default)) {
-            Some(dir) if dir.join("config.json").is_file() => Ok(dir),
-            _ => norsk::default_model_dir(default).map_err(library_error),
-        },
+        Some(spec) => ModelSource::parse(spec)
+            .resolve(&HubOptions::from_env())
+            .map_err(library_error),
+        None => {
+            let roots: Vec<PathBuf> = models_dir
+                .into_iter()
+                .chain(norsk::model_roots_from_env())
+                .collect();
+            norsk::default_model_dir(&roots, default).map_err(library_error)
+        }
     }
 }
 

@@ -418,7 +418,12 @@ mod tests {
 
     /// Accuracy of the head in `out`, loaded as `classify` loads it, on `examples`.
     fn classify_accuracy(out: &Path, precision: Precision, examples: &[Example]) -> f64 {
-        let model = HeadClassifier::load(out, precision).unwrap();
+        let model = HeadClassifier::load(
+            out,
+            precision,
+            &norsk::HubOptions::new("/nonexistent/hub-cache"),
+        )
+        .unwrap();
         let articles: Vec<Article> = examples.iter().map(|e| e.article).collect();
         let got = model
             .classify_articles(&articles, &ClassifyOptions::default())

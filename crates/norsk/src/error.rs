@@ -33,8 +33,13 @@ pub enum NorskError {
         source: BoxError,
     },
     /// No model was given and the shipped default is not there.
-    #[error("no model given and the default model is missing at {0}: pass --model DIR or --model owner/name")]
-    NoDefaultModel(PathBuf),
+    #[error("no model given and the shipped model {name} is in none of {}: pass --model DIR or --model owner/name, or set NORSK_MODELS to the folder holding {name}", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NoDefaultModel {
+        /// The shipped model's name.
+        name: String,
+        /// The folders looked in.
+        searched: Vec<PathBuf>,
+    },
     /// A sentence-transformers pooling config that norsk cannot follow.
     #[error("{path}")]
     Pooling {

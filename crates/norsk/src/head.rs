@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::classify::ranked;
 use crate::error::BoxError;
 use crate::{
-    Article, ClassifyArticles, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, ModelSource,
-    NorskError, Prediction,
+    Article, ClassifyArticles, ClassifyOptions, EmbedKind, EmbedOptions, Embedder, HubOptions,
+    ModelSource, NorskError, Prediction,
 };
 
 /// The head's description in its folder.
@@ -117,8 +117,13 @@ impl HeadClassifier {
         dir.join(HEAD_CONFIG).is_file()
     }
 
-    /// Loads a head folder and the encoder it names.
-    pub fn load(dir: &Path, precision: norsk_model::Precision) -> Result<Self, NorskError> {
+    /// Loads a head folder and the encoder it names (a hub id is resolved
+    /// through `hub`).
+    pub fn load(
+        dir: &Path,
+        precision: norsk_model::Precision,
+        hub: &HubOptions,
+    ) -> Result<Self, NorskError> {
         let path = dir.join(HEAD_CONFIG);
         let bad = |path: &Path, source: BoxError| NorskError::Head {
             path: path.to_path_buf(),
@@ -162,7 +167,7 @@ impl HeadClassifier {
             weight: read("weight")?,
             bias: read("bias")?,
         };
-        let embedder = Embedder::load(&encoder_dir(dir, &config.encoder)?, precision)?;
+        let embedder = Embedder::load(&encoder_dir(dir, &config.encoder, hub)?, precision)?;
         if head.bias.len() != config.labels.len()
             || head.weight.len() != config.labels.len() * embedder.dim()
         {
@@ -224,18 +229,26 @@ impl ClassifyArticles for HeadClassifier {
 
 /// The folder of a head's encoder: relative to the head's folder when that
 /// exists, else a folder or hub id as `--model` takes it.
-fn encoder_dir(dir: &Path, encoder: &str) -> Result<PathBuf, NorskError> {
+fn encoder_dir(dir: &Path, encoder: &str, hub: &HubOptions) -> Result<PathBuf, NorskError> {
     let beside = dir.join(encoder);
     if beside.is_dir() {
         return Ok(beside);
     }
-    ModelSource::parse(encoder).resolve()
+    ModelSource::parse(encoder).resolve(hub)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use norsk_model::Precision;
+
+    /// No hub: every encoder of these tests lies beside its head.
+    fn offline() -> HubOptions {
+        HubOptions {
+            offline: true,
+            ..HubOptions::new("/nonexistent/hub-cache")
+        }
+    }
 
     fn config(encoder: &str) -> HeadConfig {
         HeadConfig {
@@ -257,7 +270,7 @@ mod tests {
             bias: vec![0.1, -0.2],
         };
         save_head(dir.path(), &config(encoder.to_str().unwrap()), &head).unwrap();
-        let model = HeadClassifier::load(dir.path(), Precision::F32).unwrap();
+        let model = HeadClassifier::load(dir.path(), Precision::F32, &offline()).unwrap();
         assert_eq!(model.head, head);
         let article = [Article::untitled("Rosenborg vant 2-1 i går.")];
         let options = ClassifyOptions::default();
@@ -286,7 +299,7 @@ mod tests {
         };
         save_head(dir.path(), &config(encoder.to_str().unwrap()), &head).unwrap();
         let error = norsk_io::error_message(
-            &HeadClassifier::load(dir.path(), Precision::F32)
+            &HeadClassifier::load(dir.path(), Precision::F32, &offline())
                 .err()
                 .unwrap(),
         );
@@ -300,7 +313,7 @@ mod tests {
         )
         .unwrap();
         let error = norsk_io::error_message(
-            &HeadClassifier::load(dir.path(), Precision::F32)
+            &HeadClassifier::load(dir.path(), Precision::F32, &offline())
                 .err()
                 .unwrap(),
         );

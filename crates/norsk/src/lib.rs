@@ -1,9 +1,9 @@
 //! Norwegian BERT pipelines on the CPU.
 //!
 //! ```no_run
-//! use norsk::{ModelSource, NerOptions, NerPipeline};
+//! use norsk::{HubOptions, ModelSource, NerOptions, NerPipeline};
 //!
-//! let dir = ModelSource::parse("tests/fixtures/tiny-ner").resolve()?;
+//! let dir = ModelSource::parse("tests/fixtures/tiny-ner").resolve(&HubOptions::from_env())?;
 //! let ner = NerPipeline::load(&dir, Default::default())?;
 //! for entity in ner.tag("Jens Stoltenberg møtte Erna Solberg i Oslo.", &NerOptions::default())? {
 //!     println!("{} {}..{} {}", entity.label, entity.start, entity.end, entity.word);
@@ -50,7 +50,7 @@ pub use norsk_tokens::CharIndex;
 pub use similarity::{
     Calibration, EmbeddedTopics, SimilarityClassifier, SimilarityTopics, CALIBRATION_FILE,
 };
-pub use source::{default_model_dir, ModelSource};
+pub use source::{default_model_dir, model_roots_from_env, HubOptions, ModelSource};
 pub use topic_model::{load_classifier, load_zero_shot, ClassifyArticles, NliTopics, ZeroShotKind};
 pub use topics::{Topic, TopicSet};
 

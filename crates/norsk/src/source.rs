@@ -38,13 +38,13 @@ impl ModelSource {
         }
     }
 
-    /// The local folder that holds the model's files, downloading them from
-    /// the hub if needed (never with `HF_HUB_OFFLINE=1`).
-    pub fn resolve(&self) -> Result<PathBuf, NorskError> {
+    /// The local folder that holds the model's files, downloading a hub
+    /// model's files into `hub`'s cache if needed (never when offline).
+    pub fn resolve(&self, hub: &HubOptions) -> Result<PathBuf, NorskError> {
         match self {
             ModelSource::Dir(dir) if dir.is_dir() => Ok(dir.clone()),
             ModelSource::Dir(dir) => Err(NorskError::NoModelDir(dir.clone())),
-            ModelSource::Hub { repo, revision } => resolve_hub(repo, revision),
+            ModelSource::Hub { repo, revision } => resolve_hub(repo, revision, hub),
         }
     }
 }
@@ -72,55 +72,108 @@ fn looks_like_hub_id(spec: &str) -> bool {
     matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if valid(a) && valid(b))
 }
 
-/// The shipped default model for a task (e.g. `norsk-bert-ner`): `$NORSK_MODELS/<name>`
-/// when set, else the workspace's `models/<name>`.
-pub fn default_model_dir(name: &str) -> Result<PathBuf, NorskError> {
-    let root = env::var_os("NORSK_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"));
-    let dir = root.join(name);
-    if dir.join("config.json").is_file() {
-        Ok(dir.canonicalize().unwrap_or(dir))
-    } else {
-        Err(NorskError::NoDefaultModel(dir))
-    }
+/// The shipped model `name` (e.g. `norsk-bert-ner`): `<root>/<name>` of the
+/// first of `roots` that holds it (see [`model_roots_from_env`]).
+pub fn default_model_dir(roots: &[PathBuf], name: &str) -> Result<PathBuf, NorskError> {
+    roots
+        .iter()
+        .map(|root| root.join(name))
+        .find(|dir| dir.join("config.json").is_file())
+        .map(|dir| dir.canonicalize().unwrap_or(dir))
+        .ok_or_else(|| NorskError::NoDefaultModel {
+            name: name.to_string(),
+            searched: roots.to_vec(),
+        })
 }
 
-/// The hub cache folder, as `huggingface_hub` picks it: `HF_HUB_CACHE`,
-/// else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
-pub fn hub_cache_dir() -> PathBuf {
-    if let Some(dir) = env::var_os("HF_HUB_CACHE") {
-        return PathBuf::from(dir);
+/// Where the shipped models are looked for, as the command line and the
+/// Python module set it up: `$NORSK_MODELS` alone when set; else `models/`
+/// in the current folder, then `models/` beside each folder above the
+/// running program (a `norsk` built in a checkout's `target/release/` finds
+/// the checkout's models). Nothing in the library calls this by itself.
+pub fn model_roots_from_env() -> Vec<PathBuf> {
+    if let Some(root) = env::var_os("NORSK_MODELS") {
+        return vec![PathBuf::from(root)];
     }
-    let home = env::var_os("HF_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .unwrap_or_else(|| PathBuf::from(".cache"))
-                .join("huggingface")
-        });
-    home.join("hub")
+    let mut roots = vec![PathBuf::from("models")];
+    if let Ok(exe) = env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(|dir| dir.join("models")));
+    }
+    roots
 }
 
-fn offline() -> bool {
-    env::var("HF_HUB_OFFLINE")
-        .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-        .unwrap_or(false)
+/// Where and how hub ids are fetched: what `huggingface_hub` reads from its
+/// environment, passed in by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubOptions {
+    /// The cache folder (`…/huggingface/hub`), shared with Python.
+    pub cache_dir: PathBuf,
+    /// Only the cache is read; nothing is downloaded.
+    pub offline: bool,
+    /// An access token for gated or private repos.
+    pub token: Option<String>,
+    /// Another hub than huggingface.co (a mirror).
+    pub endpoint: Option<String>,
+}
+
+impl HubOptions {
+    /// Online, without a token, caching in `cache_dir`.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            cache_dir: cache_dir.into(),
+            offline: false,
+            token: None,
+            endpoint: None,
+        }
+    }
+
+    /// As `huggingface_hub` reads its environment: the cache from
+    /// `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+    /// `~/.cache/huggingface/hub`; `HF_HUB_OFFLINE`; the token from
+    /// `HF_TOKEN` or the token file; `HF_ENDPOINT`. The command line and the
+    /// Python module call this; nothing in the library does by itself.
+    pub fn from_env() -> Self {
+        let cache_dir = env::var_os("HF_HUB_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                env::var_os("HF_HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        env::var_os("XDG_CACHE_HOME")
+                            .map(PathBuf::from)
+                            .or_else(|| {
+                                env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"))
+                            })
+                            .unwrap_or_else(|| PathBuf::from(".cache"))
+                            .join("huggingface")
+                    })
+                    .join("hub")
+            });
+        let offline = env::var("HF_HUB_OFFLINE")
+            .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+            .unwrap_or(false);
+        Self {
+            cache_dir,
+            offline,
+            token: env::var("HF_TOKEN")
+                .ok()
+                .or_else(|| Cache::from_env().token()),
+            endpoint: env::var("HF_ENDPOINT").ok(),
+        }
+    }
 }
 
 /// Fetches one file: `Ok(None)` when the repo has no such file.
 type Fetch<'a> = dyn Fn(&str) -> Result<Option<PathBuf>, BoxError> + 'a;
 
-fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
+fn resolve_hub(repo: &str, revision: &str, hub: &HubOptions) -> Result<PathBuf, NorskError> {
     let hub_err = |source: BoxError| NorskError::Hub {
         repo: format!("{repo}@{revision}"),
         source,
     };
-    let cache_dir = hub_cache_dir();
+    let cache_dir = hub.cache_dir.clone();
     let hub_repo = Repo::with_revision(repo.to_string(), RepoType::Model, revision.to_string());
-    let config = if offline() {
+    let config = if hub.offline {
         let cached = Cache::new(cache_dir.clone()).repo(hub_repo);
         let snapshot = snapshot_for_commit(&cache_dir, repo, revision);
         let fetch = move |file: &str| -> Result<Option<PathBuf>, BoxError> {
@@ -134,7 +187,7 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
         if fetch("config.json").map_err(hub_err)?.is_none() {
             return Err(hub_err(
                 format!(
-                    "not in the cache at {} (HF_HUB_OFFLINE is set; looked for config.json of revision {revision} in {})",
+                    "not in the cache at {} (offline, as HF_HUB_OFFLINE asks; looked for config.json of revision {revision} in {})",
                     cache_dir.display(),
                     cache_dir.join(repo_folder(repo)).display()
                 )
@@ -144,7 +197,7 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
         fetch_model_files(&fetch).map_err(|e| {
             hub_err(
                 format!(
-                    "{e} (HF_HUB_OFFLINE is set, so only the cache at {} was searched)",
+                    "{e} (offline, as HF_HUB_OFFLINE asks, so only the cache at {} was searched)",
                     cache_dir.display()
                 )
                 .into(),
@@ -154,13 +207,9 @@ fn resolve_hub(repo: &str, revision: &str) -> Result<PathBuf, NorskError> {
         let mut builder = ApiBuilder::new()
             .with_cache_dir(cache_dir)
             .with_progress(false)
-            .with_token(
-                env::var("HF_TOKEN")
-                    .ok()
-                    .or_else(|| Cache::from_env().token()),
-            );
-        if let Ok(endpoint) = env::var("HF_ENDPOINT") {
-            builder = builder.with_endpoint(endpoint);
+            .with_token(hub.token.clone());
+        if let Some(endpoint) = &hub.endpoint {
+            builder = builder.with_endpoint(endpoint.clone());
         }
         let api = builder.build().map_err(|e| hub_err(e.into()))?;
         let remote = api.repo(hub_repo);
@@ -278,7 +327,8 @@ mod tests {
         for spec in ["src/nosuch-model", "../nosuch", "./x/y"] {
             let source = ModelSource::parse(spec);
             assert_eq!(source, ModelSource::Dir(spec.into()), "{spec}");
-            let err = source.resolve().unwrap_err().to_string();
+            let hub = HubOptions::new("/nonexistent/hub-cache");
+            let err = source.resolve(&hub).unwrap_err().to_string();
             assert!(
                 err.contains(spec) && err.contains("does not exist"),
                 "{err}"
@@ -288,5 +338,29 @@ mod tests {
             ModelSource::parse("nosuch-owner/model"),
             ModelSource::Hub { .. }
         ));
+    }
+
+    #[test]
+    fn the_first_root_that_holds_a_shipped_model_gives_it() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for root in [&a, &b] {
+            std::fs::create_dir_all(root.path().join("m")).unwrap();
+        }
+        std::fs::write(b.path().join("m/config.json"), "{}").unwrap();
+        let roots = [a.path().to_path_buf(), b.path().to_path_buf()];
+        assert_eq!(
+            default_model_dir(&roots, "m").unwrap(),
+            b.path().join("m").canonicalize().unwrap()
+        );
+        std::fs::write(a.path().join("m/config.json"), "{}").unwrap();
+        assert_eq!(
+            default_model_dir(&roots, "m").unwrap(),
+            a.path().join("m").canonicalize().unwrap()
+        );
+        let missing = default_model_dir(&roots, "other").unwrap_err().to_string();
+        for root in &roots {
+            assert!(missing.contains(&root.display().to_string()), "{missing}");
+        }
+        assert!(missing.contains("NORSK_MODELS"), "{missing}");
     }
 }

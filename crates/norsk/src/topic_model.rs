@@ -7,7 +7,7 @@ use std::path::Path;
 use norsk_model::{Architecture, BertConfig, Precision};
 
 use crate::{
-    Article, Classifier, ClassifyOptions, HeadClassifier, NorskError, Prediction,
+    Article, Classifier, ClassifyOptions, HeadClassifier, HubOptions, NorskError, Prediction,
     SimilarityClassifier, SimilarityTopics, TopicSet, ZeroShotClassifier,
 };
 
@@ -67,9 +67,10 @@ impl ClassifyArticles for NliTopics {
 pub fn load_classifier(
     dir: &Path,
     precision: Precision,
+    hub: &HubOptions,
 ) -> Result<Box<dyn ClassifyArticles>, NorskError> {
     if HeadClassifier::is_head(dir) {
-        Ok(Box::new(HeadClassifier::load(dir, precision)?))
+        Ok(Box::new(HeadClassifier::load(dir, precision, hub)?))
     } else {
         Ok(Box::new(Classifier::load(dir, precision)?))
     }
