@@ -25,7 +25,7 @@ pub struct BenchArgs {
     model: Option<String>,
 
     /// What to run: ner (token classification), classify (sequence
-    /// classification) or encoder (last hidden state).
+    /// classification) or encoder (last hidden state, mean-pooled).
     #[arg(long, default_value = "ner")]
     task: Task,
 
