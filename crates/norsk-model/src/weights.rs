@@ -158,10 +158,10 @@ impl WeightStore {
                 }
                 all
             }
-            WeightFiles::PyTorch(path) => candle_core::pickle::read_all(path)
-                .map_err(|e| ModelError::Weights {
+            WeightFiles::PyTorch(path) => read_pickle(path)
+                .map_err(|source| ModelError::Weights {
                     path: path.clone(),
-                    source: e.into(),
+                    source,
                 })?
                 .into_iter()
                 .map(|(name, tensor)| (name, Stored::Loaded(tensor)))
@@ -282,6 +282,25 @@ impl Stored {
             .map_err(|e| err(e.into()))?
             .load(device)
             .map_err(|e| err(e.into()))
+    }
+}
+
+/// The tensors of a PyTorch checkpoint, read by candle. Its pickle reader
+/// panics on some malformed files (an index past a short argument list,
+/// found by fuzzing); that panic becomes this file's error instead of
+/// ending the program.
+fn read_pickle(path: &Path) -> Result<Vec<(String, Tensor)>, BoxError> {
+    let read = std::panic::catch_unwind(|| candle_core::pickle::read_all(path));
+    match read {
+        Ok(tensors) => Ok(tensors?),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("a malformed PyTorch pickle (its reader failed: {message})").into())
+        }
     }
 }
 

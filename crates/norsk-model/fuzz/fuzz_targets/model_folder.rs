@@ -3,4 +3,7 @@
 //! invariants are `norsk_model::fuzzing::check_model_folder`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| norsk_model::fuzzing::check_model_folder(data));
+libfuzzer_sys::fuzz_target!(
+    init: norsk_model::fuzzing::allow_caught_pickle_panics(),
+    |data: &[u8]| norsk_model::fuzzing::check_model_folder(data)
+);
