@@ -12,6 +12,7 @@ use norsk::profile::OpProfile;
 use norsk::{NerOptions, NerPipeline, Precision};
 use norsk_io::{read_jsonl, read_text_file, write_bench_table, BenchRecord, OpTime, PipelineTimes};
 
+use crate::choice::Choice;
 use crate::eval::ReportFormat;
 use crate::{model, Outcome};
 
@@ -26,7 +27,7 @@ pub struct BenchArgs {
 
     /// What to run: ner (token classification), classify (sequence
     /// classification) or encoder (last hidden state, mean-pooled).
-    #[arg(long, default_value = "ner")]
+    #[arg(long, value_parser = Choice::<Task>::new(), default_value = "ner")]
     task: Task,
 
     /// Batch sizes to sweep.
@@ -42,7 +43,12 @@ pub struct BenchArgs {
     threads: Vec<usize>,
 
     /// Precisions to sweep.
-    #[arg(long, value_delimiter = ',', default_value = "f32")]
+    #[arg(
+        long,
+        value_parser = Choice::<Precision>::new(),
+        value_delimiter = ',',
+        default_value = "f32"
+    )]
     precision: Vec<Precision>,
 
     /// Real texts (one per line, or JSONL with a "text" field) run through
@@ -400,5 +406,38 @@ fn progress(message: &str) {
         let _ = err.flush();
     } else if !message.is_empty() {
         let _ = writeln!(err, "bench: {message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::{Cli, Command};
+
+    #[test]
+    fn precisions_and_tasks_parse_as_lists_of_names() {
+        let argv = [
+            "norsk",
+            "bench",
+            "--task",
+            "encoder",
+            "--precision",
+            "f32,BF16,int8",
+            "--batch-sizes",
+            "1,8",
+        ];
+        let Command::Bench(args) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not bench");
+        };
+        assert_eq!(args.task, Task::Encoder);
+        assert_eq!(args.precision, Precision::ALL);
+        assert_eq!(args.batch_sizes, [1, 8]);
+        let bad = Cli::try_parse_from(["norsk", "bench", "--task", "pooler"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("ner, classify or encoder"),
+            "{bad}"
+        );
     }
 }

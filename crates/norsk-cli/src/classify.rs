@@ -1,7 +1,6 @@
 //! `norsk classify`: a topic record for every input record, in order.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -10,7 +9,9 @@ use norsk::{Article, ClassifyOptions, Precision, Prediction};
 use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
+use crate::choice::Choice;
 use crate::inputs::{title, InputArgs};
+use crate::output::OutputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, Shard, ShardArgs};
 use crate::topics::TopicArgs;
@@ -61,27 +62,15 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "FIELD")]
     title_field: Option<String>,
 
-    /// Write here instead of stdout. Output is written a chunk of records
-    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
-    /// records and at most a half-written last one.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-
-    /// With --output: go on where an earlier run stopped. Each record of
-    /// the output stands for one input record, in order, so as many input
-    /// records (of this --shard's block) are skipped as the output holds.
-    /// The output is cut back to its last whole chunk first (a half-written
-    /// record included), and that is done again as an uninterrupted run
-    /// does it, so the finished output is the same byte for byte.
-    #[arg(long, requires = "output")]
-    resume: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 
     /// Output format; default from the --output extension (`.csv`), else JSONL.
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
 
     /// Numeric precision of the model.
-    #[arg(long, default_value = "f32")]
+    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
     precision: Precision,
 
     /// Windows (or text–hypothesis pairs) run through the model together;
@@ -111,12 +100,12 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         batch_size: args.batch_size,
         lexical: args.topics.lexical(),
     };
-    let format = args
-        .format
-        .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
-            Some(e) if e == "csv" => OutputFormat::Csv,
-            _ => OutputFormat::Jsonl,
-        });
+    let format =
+        args.format
+            .unwrap_or(match args.out.output.as_ref().and_then(|p| p.extension()) {
+                Some(e) if e == "csv" => OutputFormat::Csv,
+                _ => OutputFormat::Jsonl,
+            });
     let layout = match format {
         OutputFormat::Jsonl => Layout::Lines,
         OutputFormat::Csv => Layout::Csv {
@@ -128,7 +117,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         size: chunk as u64,
         total: positions.end - positions.start,
     };
-    let (sink, done) = resume::open(args.output.as_deref(), layout, args.resume, chunks)?;
+    let (sink, done) = resume::open(args.out.output.as_deref(), layout, args.out.resume, chunks)?;
     let mut out = Output { sink, format };
     let progress = progress_bar(|| match shard {
         Some(_) => Some(positions.end - positions.start),
@@ -274,5 +263,32 @@ fn progress_bar(total: impl FnOnce() -> Option<u64>) -> ProgressBar {
             ProgressStyle::with_template("{spinner} {pos} articles, {per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::{Cli, Command};
+
+    #[test]
+    fn the_shared_output_flags_and_the_format_parse() {
+        let argv = [
+            "norsk", "classify", "--input", "a.csv", "-o", "b.csv", "--resume", "--format", "csv",
+        ];
+        let Command::Classify(args) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not classify");
+        };
+        assert_eq!(
+            args.out.output.as_deref(),
+            Some(std::path::Path::new("b.csv"))
+        );
+        assert!(args.out.resume);
+        assert_eq!(args.format, Some(OutputFormat::Csv));
+        assert_eq!(args.precision, Precision::F32);
+        let err = Cli::try_parse_from(["norsk", "classify", "--resume", "x"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
 }

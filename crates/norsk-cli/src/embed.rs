@@ -10,6 +10,7 @@ use norsk::{EmbedKind, EmbedOptions, Embedder, Precision, DEFAULT_EMBED_MODEL};
 use norsk_io::{NpyWriter, Record};
 use serde_json::{Map, Value};
 
+use crate::choice::Choice;
 use crate::classify::usable_text;
 use crate::inputs::InputArgs;
 use crate::{batch, isolate, model, Outcome};
@@ -54,7 +55,7 @@ pub struct EmbedArgs {
     format: Option<EmbedFormat>,
 
     /// Numeric precision of the model.
-    #[arg(long, default_value = "f32")]
+    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
     precision: Precision,
 
     /// Windows run through the model together.

@@ -12,6 +12,7 @@ use norsk::{
 use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
 
+use crate::choice::Choice;
 use crate::inputs::title;
 use crate::topics::TopicArgs;
 use crate::{model, Outcome};
@@ -70,7 +71,7 @@ struct EvalClassifyArgs {
     truncate: bool,
 
     /// Numeric precision of the model.
-    #[arg(long, default_value = "f32")]
+    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
     precision: Precision,
 
     /// Windows run through the model together.
@@ -101,7 +102,7 @@ struct EvalNerArgs {
 
     /// How tokens are grouped into entities before words are tagged.
     /// Default: as the model's config.json says, else first (as `norsk ner`).
-    #[arg(long, value_parser = crate::ner::parse_span_name::<Aggregation>)]
+    #[arg(long, value_parser = Choice::<Aggregation>::new())]
     aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
@@ -109,17 +110,17 @@ struct EvalNerArgs {
     /// sequence the scheme allows (no I-PER after O). Default: as the
     /// model's config.json says (`norsk_decoding`; the shipped model:
     /// constrained), else argmax.
-    #[arg(long, value_parser = crate::ner::parse_span_name::<LabelDecoding>)]
+    #[arg(long, value_parser = Choice::<LabelDecoding>::new())]
     decoding: Option<LabelDecoding>,
 
     /// Tag each sentence of the file with the sentences around it as context
     /// (the file's order taken as document order; as many as fit in one
     /// window), or alone; `model`: as the model was trained.
-    #[arg(long, default_value = "model", value_parser = crate::ner::parse_context)]
+    #[arg(long, default_value = "model", value_parser = Choice::<SentenceContext>::new())]
     context: SentenceContext,
 
     /// Numeric precision of the model.
-    #[arg(long, default_value = "f32")]
+    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
     precision: Precision,
 
     /// Sentences run through the model together.

@@ -2,6 +2,7 @@
 
 mod batch;
 mod bench;
+mod choice;
 mod classify;
 mod embed;
 mod eval;
@@ -10,6 +11,7 @@ mod isolate;
 mod kernels;
 mod model;
 mod ner;
+mod output;
 mod resume;
 mod shard;
 mod stop;

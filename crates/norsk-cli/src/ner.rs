@@ -1,7 +1,6 @@
 //! `norsk ner`: entities of texts, in the format asked for.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -12,7 +11,9 @@ use norsk::{
 use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
 use serde_json::Value;
 
+use crate::choice::Choice;
 use crate::inputs::InputArgs;
+use crate::output::OutputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, ShardArgs};
 use crate::{batch, isolate, model, Outcome};
@@ -39,27 +40,15 @@ pub struct NerArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 
-    /// Write here instead of stdout. Output is written a chunk of records
-    /// at a time, in input order, so a crash (even SIGKILL) leaves whole
-    /// records and at most a half-written last one.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-
-    /// With --output and --format jsonl: go on where an earlier run
-    /// stopped. Each line of the output stands for one input record, in
-    /// order, so as many input records (of this --shard's block) are
-    /// skipped as the output holds. The output is cut back to its last
-    /// whole chunk first (a half-written line included), and that is done
-    /// again as an uninterrupted run does it.
-    #[arg(long, requires = "output")]
-    resume: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 
     /// How tokens are grouped into entities (as transformers' aggregation_strategy:
     /// none, simple, first, average, max). Default: as the model's
     /// config.json says (`norsk_aggregation`; the shipped model: average,
     /// its word pieces are all trained), else first (a word labelled by its
     /// first token, as most NER models are trained).
-    #[arg(long, value_parser = parse_span_name::<Aggregation>)]
+    #[arg(long, value_parser = Choice::<Aggregation>::new())]
     aggregation: Option<Aggregation>,
 
     /// How each word's (or token's) label is chosen: `argmax` takes each
@@ -67,7 +56,7 @@ pub struct NerArgs {
     /// sequence the scheme allows (no I-PER after O). Default: as the
     /// model's config.json says (`norsk_decoding`; the shipped model:
     /// constrained), else argmax.
-    #[arg(long, value_parser = parse_span_name::<LabelDecoding>)]
+    #[arg(long, value_parser = Choice::<LabelDecoding>::new())]
     decoding: Option<LabelDecoding>,
 
     /// Run each text whole, as transformers' pipeline does, instead of
@@ -79,7 +68,7 @@ pub struct NerArgs {
     /// sentences share a window, as many as fit), or alone. `model`: as the
     /// model was trained (its config.json's `norsk_sentence_context`; the
     /// shipped model: neighbours).
-    #[arg(long, default_value = "model", value_parser = parse_context, conflicts_with = "no_split")]
+    #[arg(long, default_value = "model", value_parser = Choice::<SentenceContext>::new(), conflicts_with = "no_split")]
     context: SentenceContext,
 
     /// Tokens shared by consecutive windows over a text longer than the model
@@ -96,11 +85,11 @@ pub struct NerArgs {
     ignore_labels: Vec<String>,
 
     /// What `start` and `end` count: characters (as Python) or UTF-8 bytes.
-    #[arg(long, default_value = "chars")]
+    #[arg(long, value_parser = Choice::<OffsetUnit>::new(), default_value = "chars")]
     offsets: OffsetUnit,
 
     /// Numeric precision of the model.
-    #[arg(long, default_value = "f32")]
+    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
     precision: Precision,
 
     /// Windows run through the model together; texts are read, batched by
@@ -132,19 +121,9 @@ enum Color {
     Never,
 }
 
-pub fn parse_context(s: &str) -> Result<SentenceContext, String> {
-    s.parse()
-}
-
-/// Reads a name the span library knows (an [`Aggregation`], a
-/// [`LabelDecoding`]) as a clap value, with the library's message.
-pub fn parse_span_name<T: std::str::FromStr<Err = norsk::SpanError>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: norsk::SpanError| e.to_string())
-}
-
 /// Tags every input record and writes one result (or error) per record, in order.
 pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
-    if args.resume && args.format != Format::Jsonl {
+    if args.out.resume && args.format != Format::Jsonl {
         bail!("--resume goes on after the whole lines of --format jsonl output; other formats cannot be resumed");
     }
     let chunk = CHUNK_BATCHES * args.batch_size.max(1);
@@ -172,7 +151,12 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         size: chunk as u64,
         total: positions.end - positions.start,
     };
-    let (sink, done) = resume::open(args.output.as_deref(), Layout::Lines, args.resume, chunks)?;
+    let (sink, done) = resume::open(
+        args.out.output.as_deref(),
+        Layout::Lines,
+        args.out.resume,
+        chunks,
+    )?;
     let mut writer = Writer::new(&args, sink);
     let todo = positions.start.saturating_add(done)..positions.end;
     let outcome = batch::run(&args.input, chunk, todo, |records| {
@@ -219,7 +203,7 @@ impl Writer {
             Color::Always => true,
             Color::Never => false,
             Color::Auto => {
-                args.output.is_none()
+                args.out.output.is_none()
                     && std::io::stdout().is_terminal()
                     && std::env::var_os("NO_COLOR").is_none()
             }
@@ -317,5 +301,90 @@ fn display_id(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use std::path::Path;
+
+    use super::*;
+    use crate::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<NerArgs, clap::Error> {
+        let argv = ["norsk", "ner"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Ner(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_choice_parses_by_its_name_and_the_shared_flags_land_in_place() {
+        let args = parse(&[
+            "--precision",
+            "INT8",
+            "--offsets",
+            "bytes",
+            "--aggregation",
+            "Average",
+            "--decoding",
+            "constrained",
+            "--context",
+            "neighbours",
+            "--format",
+            "jsonl",
+            "-o",
+            "ut.jsonl",
+            "--resume",
+            "--input",
+            "inn.jsonl",
+        ])
+        .unwrap();
+        assert_eq!(args.precision, Precision::Int8);
+        assert_eq!(args.offsets, OffsetUnit::Bytes);
+        assert_eq!(args.aggregation, Some(Aggregation::Average));
+        assert_eq!(args.decoding, Some(LabelDecoding::Constrained));
+        assert_eq!(args.context, SentenceContext::Neighbours);
+        assert_eq!(args.out.output.as_deref(), Some(Path::new("ut.jsonl")));
+        assert!(args.out.resume);
+        assert_eq!(args.input.input.as_deref(), Some(Path::new("inn.jsonl")));
+        assert!(args.input.texts.is_empty());
+
+        let defaults = parse(&["Oslo"]).unwrap();
+        assert_eq!(defaults.input.texts, ["Oslo"]);
+        assert_eq!(defaults.precision, Precision::F32);
+        assert_eq!(defaults.offsets, OffsetUnit::Chars);
+        assert_eq!(defaults.aggregation, None);
+        assert_eq!(defaults.context, SentenceContext::Model);
+        assert!(defaults.out.output.is_none() && !defaults.out.resume);
+        // The library's older spellings stay accepted.
+        assert_eq!(
+            parse(&["--precision", "fp32"]).unwrap().precision,
+            Precision::F32
+        );
+        assert_eq!(
+            parse(&["--offsets", "char"]).unwrap().offsets,
+            OffsetUnit::Chars
+        );
+    }
+
+    #[test]
+    fn a_bad_choice_names_the_possible_values_and_resume_needs_an_output() {
+        let err = parse(&["--precision", "fp16"]).unwrap_err().to_string();
+        assert!(
+            err.contains("fp16") && err.contains("f32, bf16 or int8"),
+            "{err}"
+        );
+        let err = parse(&["--aggregation", "loudest"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("average"), "{err}");
+        let err = parse(&["--resume", "Oslo"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let err = parse(&["--input", "inn.jsonl", "Oslo"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 }

@@ -10,6 +10,7 @@ use norsk_train::{
     train_classifier, train_head, ClassWeights, Event, Example, HeadTrainConfig, TrainConfig,
 };
 
+use crate::choice::Choice;
 use crate::eval::{load_labelled, Labelled};
 use crate::{model, Outcome};
 
@@ -71,7 +72,12 @@ struct TrainClassifyArgs {
     /// With --head-only: the precision the base embeds the texts in (int8
     /// embeds about twice as fast; `classify` may then read the head in
     /// any precision).
-    #[arg(long, requires = "head_only", default_value = "f32")]
+    #[arg(
+        long,
+        value_parser = Choice::<Precision>::new(),
+        requires = "head_only",
+        default_value = "f32"
+    )]
     precision: Precision,
 
     /// Keep at most N training records per label (a few-shot sample, chosen

@@ -6,6 +6,7 @@ use norsk_tokens::CharIndex;
 use serde_json::{Map, Value};
 
 /// What `start` and `end` count in the output.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OffsetUnit {
     /// Unicode scalar values, as Python's `str` indexes (and `transformers` reports).

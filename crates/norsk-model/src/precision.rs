@@ -6,6 +6,7 @@ use candle_core::DType;
 use crate::Mode;
 
 /// Numeric precision of the model's weights and matrix products.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
     /// 32-bit floats: the reference precision.

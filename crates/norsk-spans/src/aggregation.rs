@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::SpanError;
 
 /// How tokens are fused into entities (transformers' `AggregationStrategy`).
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregation {

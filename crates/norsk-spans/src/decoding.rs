@@ -11,6 +11,7 @@ use crate::{LabelScheme, Labels, SpanError, OUTSIDE};
 
 /// How each token's (or, with a word aggregation, each word's) label is
 /// chosen from its scores.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelDecoding {

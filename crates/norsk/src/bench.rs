@@ -15,6 +15,7 @@ use norsk_tokens::TextTokenizer;
 use crate::NorskError;
 
 /// What part of a model is measured.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
     /// Token classification: encoder and per-token head.

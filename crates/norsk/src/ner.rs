@@ -47,6 +47,7 @@ pub struct NerOptions {
 
 /// Whether split sentences are tagged alone or together with the sentences
 /// around them (document context, as FLERT trains and tags).
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SentenceContext {
     /// As the model was trained: with neighbours when its `config.json`
