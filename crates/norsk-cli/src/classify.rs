@@ -5,12 +5,12 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use norsk::{Article, ClassifyOptions, Precision, Prediction};
+use norsk::{Article, ClassifyOptions, Prediction};
 use norsk_io::Record;
 use serde_json::{json, Map, Value};
 
-use crate::choice::Choice;
 use crate::inputs::{title, InputArgs};
+use crate::kernels::PrecisionArgs;
 use crate::output::OutputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, Shard, ShardArgs};
@@ -69,9 +69,8 @@ pub struct ClassifyArgs {
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
 
-    /// Numeric precision of the model.
-    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
-    precision: Precision,
+    #[command(flatten)]
+    precision: PrecisionArgs,
 
     /// Windows (or text–hypothesis pairs) run through the model together;
     /// records are read, batched by length and written 16 × this many at a
@@ -91,8 +90,8 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
     let chunk = CHUNK_BATCHES * args.batch_size.max(1);
     let shard = args.shard.shard()?;
     let positions = shard::positions(&args.input, shard, chunk)?;
-    crate::kernels::note_precision(args.precision);
-    let (_, scorer) = args.topics.load(args.model.as_deref(), args.precision)?;
+    let precision = args.precision.chosen();
+    let (_, scorer) = args.topics.load(args.model.as_deref(), precision)?;
     let options = ClassifyOptions {
         top_k: args.top_k,
         multi_label: args.multi_label.then_some(true),
@@ -270,6 +269,8 @@ fn progress_bar(total: impl FnOnce() -> Option<u64>) -> ProgressBar {
 mod tests {
     use clap::Parser;
 
+    use norsk::Precision;
+
     use super::*;
     use crate::{Cli, Command};
 
@@ -287,7 +288,7 @@ mod tests {
         );
         assert!(args.out.resume);
         assert_eq!(args.format, Some(OutputFormat::Csv));
-        assert_eq!(args.precision, Precision::F32);
+        assert_eq!(args.precision.precision, Precision::F32);
         let err = Cli::try_parse_from(["norsk", "classify", "--resume", "x"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use norsk::{EmbedKind, EmbedOptions, Embedder, Precision, DEFAULT_EMBED_MODEL};
+use norsk::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
 use norsk_io::{NpyWriter, Record};
 use serde_json::{Map, Value};
 
-use crate::choice::Choice;
 use crate::classify::usable_text;
 use crate::inputs::InputArgs;
+use crate::kernels::PrecisionArgs;
 use crate::{batch, isolate, model, Outcome};
 
 /// Records embedded together: enough to batch by length, few enough to
@@ -54,9 +54,8 @@ pub struct EmbedArgs {
     #[arg(long, value_enum)]
     format: Option<EmbedFormat>,
 
-    /// Numeric precision of the model.
-    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
-    precision: Precision,
+    #[command(flatten)]
+    precision: PrecisionArgs,
 
     /// Windows run through the model together.
     #[arg(long, default_value_t = 16)]
@@ -155,9 +154,9 @@ impl Sink {
 }
 
 pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
-    crate::kernels::note_precision(args.precision);
+    let precision = args.precision.chosen();
     let dir = model::resolve(args.model.as_deref(), DEFAULT_EMBED_MODEL)?;
-    let model = Embedder::load(&dir, args.precision)
+    let model = Embedder::load(&dir, precision)
         .with_context(|| format!("cannot load embedding model from {}", dir.display()))?;
     let options = EmbedOptions {
         kind: args.kind.into(),

@@ -7,13 +7,14 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
     classification_report, evaluate, Aggregation, Article, ClassifyOptions, LabelDecoding, Mode,
-    NerOptions, NerPipeline, Precision, Report, SentenceContext,
+    NerOptions, NerPipeline, Report, SentenceContext,
 };
 use norsk_io::{read_examples, read_tagged};
 use serde_json::json;
 
 use crate::choice::Choice;
 use crate::inputs::title;
+use crate::kernels::PrecisionArgs;
 use crate::topics::TopicArgs;
 use crate::{model, Outcome};
 
@@ -70,9 +71,8 @@ struct EvalClassifyArgs {
     #[arg(long)]
     truncate: bool,
 
-    /// Numeric precision of the model.
-    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
-    precision: Precision,
+    #[command(flatten)]
+    precision: PrecisionArgs,
 
     /// Windows run through the model together.
     #[arg(long, default_value_t = 16)]
@@ -119,9 +119,8 @@ struct EvalNerArgs {
     #[arg(long, default_value = "model", value_parser = Choice::<SentenceContext>::new())]
     context: SentenceContext,
 
-    /// Numeric precision of the model.
-    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
-    precision: Precision,
+    #[command(flatten)]
+    precision: PrecisionArgs,
 
     /// Sentences run through the model together.
     #[arg(long, default_value_t = 32)]
@@ -150,8 +149,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
 
 fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
-    crate::kernels::note_precision(args.precision);
-    let pipeline = NerPipeline::load(&dir, args.precision)
+    let precision = args.precision.chosen();
+    let pipeline = NerPipeline::load(&dir, precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let data = read_tagged(&args.data)?;
     let words: Vec<Vec<String>> = data.iter().map(|s| s.tokens.clone()).collect();
@@ -182,7 +181,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
             let out = json!({
                 "model": dir.display().to_string(),
                 "data": args.data.display().to_string(),
-                "precision": args.precision.to_string(),
+                "precision": precision.to_string(),
                 "aggregation": aggregation.to_string(),
                 "decoding": decoding.to_string(),
                 "context": context.to_string(),
@@ -205,7 +204,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
             println!(
                 "model {} ({}, aggregation {}, decoding {decoding}, sentences {context})\n",
                 dir.display(),
-                args.precision,
+                precision,
                 aggregation
             );
             print_report(&default, &strict);
@@ -287,8 +286,8 @@ pub fn load_labelled(
 }
 
 fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
-    crate::kernels::note_precision(args.precision);
-    let (dir, model) = args.topics.load(args.model.as_deref(), args.precision)?;
+    let precision = args.precision.chosen();
+    let (dir, model) = args.topics.load(args.model.as_deref(), precision)?;
     let examples = load_labelled(
         &args.data,
         &args.text_field,

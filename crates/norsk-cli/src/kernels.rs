@@ -25,6 +25,27 @@ pub fn configure() -> anyhow::Result<&'static Kernels> {
     Ok(kernels::configure(&KernelOptions::from_env(&exe_dirs)?)?)
 }
 
+/// `--precision`, as every command that runs a model takes it.
+#[derive(Debug, clap::Args)]
+pub struct PrecisionArgs {
+    /// Numeric precision of the model.
+    #[arg(
+        long,
+        value_parser = crate::choice::Choice::<norsk::Precision>::new(),
+        default_value = "f32"
+    )]
+    pub precision: norsk::Precision,
+}
+
+impl PrecisionArgs {
+    /// The precision asked for, said on stderr when this CPU runs it as
+    /// another (see [`note_precision`]).
+    pub fn chosen(&self) -> norsk::Precision {
+        note_precision(self.precision);
+        self.precision
+    }
+}
+
 /// Says on stderr when `--precision bf16` runs the f32 products because this
 /// CPU has no bf16 products.
 pub fn note_precision(precision: norsk::Precision) {

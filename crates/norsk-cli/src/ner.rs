@@ -5,14 +5,14 @@ use std::io::{IsTerminal, Write};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use norsk::{
-    Aggregation, Entity, LabelDecoding, NerOptions, NerPipeline, Precision, SentenceContext,
-    DEFAULT_STRIDE,
+    Aggregation, Entity, LabelDecoding, NerOptions, NerPipeline, SentenceContext, DEFAULT_STRIDE,
 };
 use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
 use serde_json::Value;
 
 use crate::choice::Choice;
 use crate::inputs::InputArgs;
+use crate::kernels::PrecisionArgs;
 use crate::output::OutputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, ShardArgs};
@@ -88,9 +88,8 @@ pub struct NerArgs {
     #[arg(long, value_parser = Choice::<OffsetUnit>::new(), default_value = "chars")]
     offsets: OffsetUnit,
 
-    /// Numeric precision of the model.
-    #[arg(long, value_parser = Choice::<Precision>::new(), default_value = "f32")]
-    precision: Precision,
+    #[command(flatten)]
+    precision: PrecisionArgs,
 
     /// Windows run through the model together; texts are read, batched by
     /// length and written 8 × this many at a time.
@@ -133,8 +132,8 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     }
     let positions = shard::positions(&args.input, shard, chunk)?;
     let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
-    crate::kernels::note_precision(args.precision);
-    let pipeline = NerPipeline::load(&dir, args.precision)
+    let precision = args.precision.chosen();
+    let pipeline = NerPipeline::load(&dir, precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
     let options = NerOptions {
         aggregation: args
@@ -310,6 +309,8 @@ mod tests {
 
     use std::path::Path;
 
+    use norsk::Precision;
+
     use super::*;
     use crate::{Cli, Command};
 
@@ -343,7 +344,7 @@ mod tests {
             "inn.jsonl",
         ])
         .unwrap();
-        assert_eq!(args.precision, Precision::Int8);
+        assert_eq!(args.precision.precision, Precision::Int8);
         assert_eq!(args.offsets, OffsetUnit::Bytes);
         assert_eq!(args.aggregation, Some(Aggregation::Average));
         assert_eq!(args.decoding, Some(LabelDecoding::Constrained));
@@ -355,14 +356,14 @@ mod tests {
 
         let defaults = parse(&["Oslo"]).unwrap();
         assert_eq!(defaults.input.texts, ["Oslo"]);
-        assert_eq!(defaults.precision, Precision::F32);
+        assert_eq!(defaults.precision.precision, Precision::F32);
         assert_eq!(defaults.offsets, OffsetUnit::Chars);
         assert_eq!(defaults.aggregation, None);
         assert_eq!(defaults.context, SentenceContext::Model);
         assert!(defaults.out.output.is_none() && !defaults.out.resume);
         // The library's older spellings stay accepted.
         assert_eq!(
-            parse(&["--precision", "fp32"]).unwrap().precision,
+            parse(&["--precision", "fp32"]).unwrap().precision.precision,
             Precision::F32
         );
         assert_eq!(
