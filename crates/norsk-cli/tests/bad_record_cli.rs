@@ -7,7 +7,9 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{articles, assert_same_lines, fixture, norsk, ok_stdout, run_batch, write};
+use common::{
+    articles, assert_same_lines, fine_tune_args, fixture, norsk, ok_stdout, run_batch, write,
+};
 use serde_json::Value;
 
 /// A word the broken tokenizer below knows and the model does not.
@@ -180,26 +182,7 @@ fn eval_and_train_read_a_record_without_its_title_as_classify_does() {
 
     let out = dir.path().join("model");
     let trained = norsk(
-        &[
-            &[
-                "train",
-                "classify",
-                "--train",
-                &data,
-                "--dev",
-                &data,
-                "--base",
-                model,
-                "--out",
-                out.to_str().unwrap(),
-                "--epochs",
-                "1",
-                "--max-len",
-                "32",
-            ][..],
-            &title,
-        ]
-        .concat(),
+        &fine_tune_args(&data, model, out.to_str().unwrap(), &title),
         &[],
     );
     ok_stdout(&trained);

@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::process::Output;
 
-use common::{fixture, norsk_with_stdin as norsk, records};
+use common::{fine_tune_args, fixture, norsk_with_stdin as norsk, records};
 use serde_json::Value;
 
 fn classify(args: &[&str], stdin: &[u8]) -> Output {
@@ -337,32 +337,21 @@ fn train_classify_writes_a_model_that_classify_loads() {
     let out_dir = dir.path().join("model");
     let base = fixture("tiny-ner");
     let d = data.to_str().unwrap();
-    let out = norsk(
+    let args = fine_tune_args(
+        d,
+        base.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
         &[
-            "train",
-            "classify",
-            "--train",
-            d,
             "--train-filter",
             "split=train",
-            "--dev",
-            d,
             "--dev-filter",
             "split=dev",
-            "--base",
-            base.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--max-len",
-            "32",
             "--prefix-field",
             "title",
             "--f16",
         ],
-        b"",
     );
+    let out = norsk(&args, b"");
     assert!(
         out.status.success(),
         "{}",
@@ -464,25 +453,8 @@ fn training_over_a_folder_with_a_lexical_channel_warns_that_it_stays() {
     std::fs::create_dir(&out_dir).unwrap();
     std::fs::write(out_dir.join("norsk_lexical.json"), "{}").unwrap();
     let (d, base) = (data.to_str().unwrap(), fixture("tiny-ner"));
-    let out = norsk(
-        &[
-            "train",
-            "classify",
-            "--train",
-            d,
-            "--dev",
-            d,
-            "--base",
-            base.to_str().unwrap(),
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--max-len",
-            "32",
-        ],
-        b"",
-    );
+    let args = fine_tune_args(d, base.to_str().unwrap(), out_dir.to_str().unwrap(), &[]);
+    let out = norsk(&args, b"");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("has a lexical channel"), "{stderr}");

@@ -9,6 +9,35 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// The arguments of a short fine-tuning run: `norsk train classify` of one
+/// epoch over 32-token examples, training and choosing on `data`, from
+/// `base` into `out`; then `extra`.
+pub fn fine_tune_args<'a>(
+    data: &'a str,
+    base: &'a str,
+    out: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "train",
+        "classify",
+        "--train",
+        data,
+        "--dev",
+        data,
+        "--base",
+        base,
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--max-len",
+        "32",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A model folder of `tests/fixtures` (`tiny-ner`, `tiny-cls`).
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
