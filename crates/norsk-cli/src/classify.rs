@@ -1,13 +1,12 @@
 //! `norsk classify`: a topic record for every input record, in order.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use norsk::{Article, ClassifyOptions, Prediction};
-use norsk_io::Record;
-use serde_json::{json, Map, Value};
+use norsk_io::{write_chunk, CsvWriter, JsonlWriter, Record, RecordWriter, LABELS_CSV_HEADER};
 
 use crate::inputs::{title, InputArgs};
 use crate::kernels::PrecisionArgs;
@@ -20,9 +19,6 @@ use crate::{batch, isolate, Outcome};
 /// Records classified together, per window in a model batch: enough to
 /// batch by length, few enough to stream and to lose little on a crash.
 const CHUNK_BATCHES: usize = 16;
-
-/// The first line of CSV output.
-pub const CSV_HEADER: &str = "id,label,score,labels,error";
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -108,7 +104,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
     let layout = match format {
         OutputFormat::Jsonl => Layout::Lines,
         OutputFormat::Csv => Layout::Csv {
-            header: CSV_HEADER,
+            header: LABELS_CSV_HEADER,
             with_header: shard.is_none_or(Shard::is_first),
         },
     };
@@ -117,7 +113,11 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
         total: positions.end - positions.start,
     };
     let (sink, done) = resume::open(args.out.output.as_deref(), layout, args.out.resume, chunks)?;
-    let mut out = Output { sink, format };
+    let sink = BufWriter::new(sink);
+    let mut writer: Box<dyn RecordWriter<[Prediction]>> = match format {
+        OutputFormat::Jsonl => Box::new(JsonlWriter::new(sink)),
+        OutputFormat::Csv => Box::new(CsvWriter::new(sink)),
+    };
     let progress = progress_bar(|| match shard {
         Some(_) => Some(positions.end - positions.start),
         None => args.input.count().ok(),
@@ -133,22 +133,12 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
                 .classify_articles(articles, &options)
                 .context("cannot classify")
         });
-        let mut lines = String::new();
-        let mut failed = false;
-        for (record, predictions) in records.iter().zip(scored) {
-            let line = match predictions {
-                Ok(predictions) => out.result_line(record, &predictions)?,
-                Err(message) => {
-                    failed = true;
-                    out.error_line(record, &message)?
-                }
-            };
-            lines.push_str(&line);
-        }
-        out.write_lines(&lines)?;
+        let results = scored.iter().map(|r| r.as_deref());
+        let failed = write_chunk(writer.as_mut(), records, results)?;
         progress.inc(records.len() as u64);
         Ok(failed)
     })?;
+    writer.finish()?;
     progress.finish_and_clear();
     Ok(outcome)
 }
@@ -169,82 +159,6 @@ pub(crate) fn usable_text(record: &Record) -> Result<&str, String> {
         Ok(text) => Ok(text),
         Err(e) => Err(norsk_io::error_message(e)),
     }
-}
-
-/// An id as a CSV field: strings as they are, other values as JSON.
-fn id_key(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Where records go: stdout or a file, as JSONL or CSV, whole lines only.
-struct Output {
-    sink: Box<dyn Write>,
-    format: OutputFormat,
-}
-
-impl Output {
-    fn result_line(&self, record: &Record, predictions: &[Prediction]) -> anyhow::Result<String> {
-        let best = predictions.first();
-        match self.format {
-            OutputFormat::Jsonl => {
-                let mut object = Map::new();
-                object.insert("id".into(), record.id.clone());
-                object.extend(record.extra.clone());
-                object.insert("label".into(), json!(best.map(|p| &p.label)));
-                object.insert("score".into(), json!(best.map(|p| p.score)));
-                object.insert("labels".into(), serde_json::to_value(predictions)?);
-                Ok(format!("{}\n", Value::Object(object)))
-            }
-            OutputFormat::Csv => {
-                let labels: Vec<String> = predictions
-                    .iter()
-                    .map(|p| format!("{}:{:.6}", p.label, p.score))
-                    .collect();
-                csv_line(&[
-                    id_key(&record.id),
-                    best.map_or(String::new(), |p| p.label.clone()),
-                    best.map_or(String::new(), |p| format!("{:.6}", p.score)),
-                    labels.join(";"),
-                    String::new(),
-                ])
-            }
-        }
-    }
-
-    fn error_line(&self, record: &Record, message: &str) -> anyhow::Result<String> {
-        match self.format {
-            OutputFormat::Jsonl => {
-                let mut object = Map::new();
-                object.insert("id".into(), record.id.clone());
-                object.extend(record.extra.clone());
-                object.insert("error".into(), Value::from(message));
-                Ok(format!("{}\n", Value::Object(object)))
-            }
-            OutputFormat::Csv => csv_line(&[
-                id_key(&record.id),
-                String::new(),
-                String::new(),
-                String::new(),
-                message.to_string(),
-            ]),
-        }
-    }
-
-    /// Writes whole lines in one call and flushes them.
-    fn write_lines(&mut self, lines: &str) -> anyhow::Result<()> {
-        self.sink.write_all(lines.as_bytes())?;
-        self.sink.flush()?;
-        Ok(())
-    }
-}
-
-fn csv_line(fields: &[String]) -> anyhow::Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(fields)?;
-    Ok(String::from_utf8(writer.into_inner()?)?)
 }
 
 /// A progress bar on stderr when it is a terminal (articles/s, ETA, with

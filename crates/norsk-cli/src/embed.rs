@@ -1,19 +1,18 @@
 //! `norsk embed`: one vector per input record, in order, as JSONL or `.npy`.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use norsk::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
-use norsk_io::{NpyWriter, Record};
-use serde_json::{Map, Value};
+use norsk_io::{write_chunk, JsonlWriter, NpyRecordWriter, RecordWriter};
 
 use crate::classify::usable_text;
 use crate::inputs::InputArgs;
 use crate::kernels::PrecisionArgs;
-use crate::{batch, isolate, model, Outcome};
+use crate::{batch, isolate, model, output, Outcome};
 
 /// Records embedded together: enough to batch by length, few enough to
 /// stream.
@@ -88,69 +87,30 @@ pub enum EmbedFormat {
     Npy,
 }
 
-/// Where vectors go.
-enum Sink {
-    Jsonl(Box<dyn Write>),
-    Npy(NpyWriter<BufWriter<File>>),
-}
-
-impl Sink {
-    fn open(args: &EmbedArgs, dim: usize) -> anyhow::Result<Self> {
-        let format =
-            args.format
-                .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
-                    Some(e) if e == "npy" => EmbedFormat::Npy,
-                    _ => EmbedFormat::Jsonl,
-                });
-        let create = |path: &PathBuf| {
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))
-        };
-        Ok(match (format, &args.output) {
-            (EmbedFormat::Jsonl, None) => Sink::Jsonl(Box::new(std::io::stdout())),
-            (EmbedFormat::Jsonl, Some(path)) => Sink::Jsonl(Box::new(create(path)?)),
-            (EmbedFormat::Npy, Some(path)) => {
-                Sink::Npy(NpyWriter::new(BufWriter::new(create(path)?), dim)?)
-            }
-            (EmbedFormat::Npy, None) => bail!("--format npy needs --output FILE.npy"),
-        })
-    }
-
-    /// Writes one record: its vector, or the reason it has none.
-    fn record(&mut self, record: &Record, vector: Result<&[f32], &str>) -> anyhow::Result<()> {
-        match self {
-            Sink::Jsonl(out) => {
-                let mut object = Map::new();
-                object.insert("id".into(), record.id.clone());
-                object.extend(record.extra.clone());
-                match vector {
-                    Ok(vector) => object.insert("embedding".into(), Value::from(vector)),
-                    Err(message) => object.insert("error".into(), Value::from(message)),
-                };
-                writeln!(out, "{}", Value::Object(object))?;
-            }
-            Sink::Npy(npy) => match vector {
-                Ok(vector) => npy.write_row(vector)?,
-                Err(message) => {
-                    eprintln!(
-                        "norsk: record {} (row {}): {message}; its row is NaN",
-                        record.id,
-                        npy.rows()
-                    );
-                    npy.write_row(&vec![f32::NAN; npy.dim()])?;
-                }
-            },
+/// The writer of `--format` (by default from the `--output` extension),
+/// writing to stdout or `--output`.
+fn writer(args: &EmbedArgs, dim: usize) -> anyhow::Result<Box<dyn RecordWriter<[f32]>>> {
+    let format = args
+        .format
+        .unwrap_or(match args.output.as_ref().and_then(|p| p.extension()) {
+            Some(e) if e == "npy" => EmbedFormat::Npy,
+            _ => EmbedFormat::Jsonl,
+        });
+    let create = |path: &PathBuf| {
+        File::create(path).with_context(|| format!("cannot write {}", path.display()))
+    };
+    Ok(match (format, &args.output) {
+        (EmbedFormat::Jsonl, None) => Box::new(JsonlWriter::new(BufWriter::new(std::io::stdout()))),
+        (EmbedFormat::Jsonl, Some(path)) => {
+            Box::new(JsonlWriter::new(BufWriter::new(create(path)?)))
         }
-        Ok(())
-    }
-
-    /// Makes what was written whole on disk.
-    fn flush(&mut self) -> anyhow::Result<()> {
-        match self {
-            Sink::Jsonl(out) => out.flush()?,
-            Sink::Npy(npy) => npy.flush()?,
-        }
-        Ok(())
-    }
+        (EmbedFormat::Npy, Some(path)) => Box::new(NpyRecordWriter::new(
+            BufWriter::new(create(path)?),
+            dim,
+            output::notes(),
+        )?),
+        (EmbedFormat::Npy, None) => bail!("--format npy needs --output FILE.npy"),
+    })
 }
 
 pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
@@ -163,19 +123,15 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
         truncate: args.truncate,
         batch_size: args.batch_size,
     };
-    let mut sink = Sink::open(&args, model.dim())?;
+    let mut writer = writer(&args, model.dim())?;
     let outcome = batch::run(&args.input, CHUNK, 0..u64::MAX, |records| {
         let texts: Vec<Result<&str, String>> = records.iter().map(usable_text).collect();
         let vectors = isolate::each(&texts, |texts| {
             model.embed_batch(texts, &options).context("cannot embed")
         });
-        let mut failed = false;
-        for (record, vector) in records.iter().zip(&vectors) {
-            failed |= vector.is_err();
-            sink.record(record, vector.as_deref().map_err(String::as_str))?;
-        }
-        sink.flush()?;
-        Ok(failed)
+        let results = vectors.iter().map(|r| r.as_deref());
+        Ok(write_chunk(writer.as_mut(), records, results)?)
     })?;
+    writer.finish()?;
     Ok(outcome)
 }

@@ -1,5 +1,6 @@
 //! `norsk eval`: scores of a model on labelled data.
 
+use std::io::{self, StdoutLock, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -7,10 +8,10 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use norsk::{
     classification_report, evaluate, Aggregation, Article, ClassifyOptions, LabelDecoding, Mode,
-    NerOptions, NerPipeline, Report, SentenceContext,
+    NerOptions, NerPipeline, SentenceContext,
 };
-use norsk_io::{read_examples, read_tagged};
-use serde_json::json;
+use norsk_io::{read_examples, read_tagged, ClassEvalRecord, NerEvalRecord};
+use serde::Serialize;
 
 use crate::choice::Choice;
 use crate::inputs::title;
@@ -176,68 +177,38 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let default = evaluate(&gold, &predicted, Mode::Default)?;
     let strict = evaluate(&gold, &predicted, Mode::Strict)?;
     let word_count: usize = words.iter().map(Vec::len).sum();
-    match args.format {
-        ReportFormat::Json => {
-            let out = json!({
-                "model": dir.display().to_string(),
-                "data": args.data.display().to_string(),
-                "precision": precision.to_string(),
-                "aggregation": aggregation.to_string(),
-                "decoding": decoding.to_string(),
-                "context": context.to_string(),
-                "sentences": data.len(),
-                "words": word_count,
-                "seconds": seconds,
-                "words_per_s": word_count as f64 / seconds,
-                "default": default,
-                "strict": strict,
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
-        ReportFormat::Human => {
-            println!(
-                "{}: {} sentences, {word_count} words, {seconds:.1} s ({:.0} words/s)",
-                args.data.display(),
-                data.len(),
-                word_count as f64 / seconds
-            );
-            println!(
-                "model {} ({}, aggregation {}, decoding {decoding}, sentences {context})\n",
-                dir.display(),
-                precision,
-                aggregation
-            );
-            print_report(&default, &strict);
-        }
-    }
-    Ok(Outcome::Success)
+    let record = NerEvalRecord {
+        model: dir.display().to_string(),
+        data: args.data.display().to_string(),
+        precision: precision.to_string(),
+        aggregation: aggregation.to_string(),
+        decoding: decoding.to_string(),
+        context: context.to_string(),
+        sentences: data.len(),
+        words: word_count,
+        seconds,
+        words_per_s: word_count as f64 / seconds,
+        default,
+        strict,
+    };
+    print(&record, args.format, NerEvalRecord::write_table)
 }
 
-fn print_report(default: &Report, strict: &Report) {
-    println!("{:<12} {:>16} {:>12}", "", "seqeval default", "strict IOB2");
-    for (name, a, b) in [
-        ("precision", default.precision, strict.precision),
-        ("recall", default.recall, strict.recall),
-        ("F1", default.f1, strict.f1),
-    ] {
-        println!("{name:<12} {a:>16.4} {b:>12.4}");
+/// Writes an evaluation record to stdout: as JSON, or its table.
+fn print<R: Serialize>(
+    record: &R,
+    format: ReportFormat,
+    table: impl FnOnce(&R, &mut StdoutLock<'static>) -> io::Result<()>,
+) -> anyhow::Result<Outcome> {
+    let mut out = io::stdout().lock();
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, record)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Human => table(record, &mut out)?,
     }
-    println!(
-        "{:<12} {:>16} {:>12}\n",
-        "entities",
-        format!("{}/{}", default.correct, default.support),
-        format!("{}/{}", strict.correct, strict.support)
-    );
-    println!(
-        "{:<12} {:>9} {:>9} {:>9} {:>9}",
-        "type", "precision", "recall", "F1", "support"
-    );
-    for (kind, s) in &default.per_type {
-        println!(
-            "{kind:<12} {:>9.4} {:>9.4} {:>9.4} {:>9}",
-            s.precision, s.recall, s.f1, s.support
-        );
-    }
+    Ok(Outcome::Success)
 }
 
 /// One labelled example: its title (from `--prefix-field`), text and label.
@@ -312,45 +283,12 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     let seconds = started.elapsed().as_secs_f64();
     let gold: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
     let report = classification_report(&gold, &predicted);
-    match args.format {
-        ReportFormat::Json => {
-            let out = json!({
-                "model": dir.display().to_string(),
-                "data": args.data.display().to_string(),
-                "seconds": seconds,
-                "texts_per_s": articles.len() as f64 / seconds,
-                "report": report,
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
-        ReportFormat::Human => {
-            println!(
-                "{}: {} records, {seconds:.1} s ({:.1} texts/s)\nmodel {}\n",
-                args.data.display(),
-                articles.len(),
-                articles.len() as f64 / seconds,
-                dir.display()
-            );
-            println!(
-                "accuracy  {:.4}\nmacro-F1  {:.4}\n",
-                report.accuracy, report.macro_f1
-            );
-            println!(
-                "{:<16} {:>9} {:>9} {:>9} {:>9}",
-                "label", "precision", "recall", "F1", "support"
-            );
-            for (label, s) in &report.per_label {
-                println!(
-                    "{label:<16} {:>9.4} {:>9.4} {:>9.4} {:>9}",
-                    s.precision, s.recall, s.f1, s.support
-                );
-            }
-            println!("\nconfusion (rows gold, columns predicted, in the order above)");
-            for (label, row) in report.labels.iter().zip(&report.confusion) {
-                let cells: Vec<String> = row.iter().map(|n| format!("{n:>5}")).collect();
-                println!("{label:<16} {}", cells.join(""));
-            }
-        }
-    }
-    Ok(Outcome::Success)
+    let record = ClassEvalRecord {
+        model: dir.display().to_string(),
+        data: args.data.display().to_string(),
+        seconds,
+        texts_per_s: articles.len() as f64 / seconds,
+        report,
+    };
+    print(&record, args.format, ClassEvalRecord::write_table)
 }

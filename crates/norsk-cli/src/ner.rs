@@ -1,19 +1,19 @@
 //! `norsk ner`: entities of texts, in the format asked for.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use norsk::{
-    Aggregation, Entity, LabelDecoding, NerOptions, NerPipeline, SentenceContext, DEFAULT_STRIDE,
+use norsk::{Aggregation, LabelDecoding, NerOptions, NerPipeline, SentenceContext, DEFAULT_STRIDE};
+use norsk_io::{
+    write_chunk, ConllWriter, HumanWriter, JsonWriter, JsonlWriter, OffsetUnit, Palette,
+    RecordWriter, Tagged,
 };
-use norsk_io::{render_conll, render_human, EntityRecord, OffsetUnit, Palette, Record};
-use serde_json::Value;
 
 use crate::choice::Choice;
 use crate::inputs::InputArgs;
 use crate::kernels::PrecisionArgs;
-use crate::output::OutputArgs;
+use crate::output::{self, OutputArgs};
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, ShardArgs};
 use crate::{batch, isolate, model, Outcome};
@@ -156,7 +156,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         args.out.resume,
         chunks,
     )?;
-    let mut writer = Writer::new(&args, sink);
+    let mut writer = writer(&args, BufWriter::new(sink));
     let todo = positions.start.saturating_add(done)..positions.end;
     let outcome = batch::run(&args.input, chunk, todo, |records| {
         let texts: Vec<Result<&str, String>> = records
@@ -166,140 +166,55 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         let tagged = isolate::each(&texts, |texts| {
             pipeline.tag_batch(texts, &options).context("cannot tag")
         });
-        let mut failed = false;
-        for ((record, text), entities) in records.iter().zip(&texts).zip(&tagged) {
-            match (text, entities) {
-                (Ok(text), Ok(entities)) => writer.entities(record, text, entities)?,
-                (Err(message), _) | (_, Err(message)) => {
-                    failed = true;
-                    writer.error(record, message)?;
-                }
-            }
-        }
-        writer.flush()?;
-        Ok(failed)
+        let results: Vec<Result<Tagged, &str>> = texts
+            .iter()
+            .zip(&tagged)
+            .map(|(text, entities)| match (text, entities) {
+                (Ok(text), Ok(entities)) => Ok(Tagged { text, entities }),
+                (Err(message), _) | (_, Err(message)) => Err(message.as_str()),
+            })
+            .collect();
+        let results = results.iter().map(Result::as_ref);
+        Ok(write_chunk(writer.as_mut(), records, results)?)
     })?;
     writer.finish()?;
     Ok(outcome)
 }
 
-/// Writes results in the chosen format, a chunk of records at a time.
-struct Writer {
-    format: Format,
-    offsets: OffsetUnit,
-    palette: Palette,
-    single: bool,
-    /// The output of the records since the last flush.
-    out: Vec<u8>,
-    sink: Box<dyn Write>,
-    /// `--format json` with several texts: everything goes out as one array.
-    collected: Vec<Value>,
-}
-
-impl Writer {
-    fn new(args: &NerArgs, sink: Box<dyn Write>) -> Self {
-        let colour = match args.color {
-            Color::Always => true,
-            Color::Never => false,
-            Color::Auto => {
-                args.out.output.is_none()
-                    && std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none()
-            }
-        };
-        Self {
-            format: args.format,
-            offsets: args.offsets,
-            palette: if colour {
-                Palette::Ansi
-            } else {
-                Palette::Plain
-            },
-            single: args.input.is_single(),
-            out: Vec::new(),
-            sink,
-            collected: Vec::new(),
-        }
-    }
-
-    fn entities(&mut self, record: &Record, text: &str, entities: &[Entity]) -> anyhow::Result<()> {
-        let json = || EntityRecord::to_json(text, entities, self.offsets);
-        match self.format {
-            Format::Human => {
-                if !self.single {
-                    writeln!(self.out, "# {}", display_id(&record.id))?;
-                }
-                write!(self.out, "{}", render_human(text, entities, self.palette))?;
-                if !self.single {
-                    writeln!(self.out)?;
-                }
-            }
-            Format::Json if self.single => {
-                serde_json::to_writer_pretty(&mut self.out, &json())?;
-                writeln!(self.out)?;
-            }
-            Format::Json => self.collected.push(json()),
-            Format::Jsonl => self.jsonl(record, "entities", json())?,
-            Format::Conll => {
-                writeln!(self.out, "# id = {}", display_id(&record.id))?;
-                write!(self.out, "{}", render_conll(text, entities))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn error(&mut self, record: &Record, message: &str) -> anyhow::Result<()> {
-        match self.format {
-            Format::Jsonl => self.jsonl(record, "error", Value::from(message))?,
-            Format::Json if !self.single => {
-                let mut object = serde_json::Map::new();
-                object.insert("id".into(), record.id.clone());
-                object.insert("error".into(), Value::from(message));
-                self.collected.push(Value::Object(object));
-                eprintln!("norsk: {}: {message}", display_id(&record.id));
-            }
-            Format::Conll => {
-                writeln!(self.out, "# id = {}", display_id(&record.id))?;
-                writeln!(self.out, "# error = {message}\n")?;
-                eprintln!("norsk: {}: {message}", display_id(&record.id));
-            }
-            _ if self.single => eprintln!("norsk: error: {message}"),
-            _ => eprintln!("norsk: {}: {message}", display_id(&record.id)),
-        }
-        Ok(())
-    }
-
-    fn jsonl(&mut self, record: &Record, key: &str, value: Value) -> anyhow::Result<()> {
-        let mut object = serde_json::Map::new();
-        object.insert("id".into(), record.id.clone());
-        object.extend(record.extra.clone());
-        object.insert(key.into(), value);
-        serde_json::to_writer(&mut self.out, &Value::Object(object))?;
-        writeln!(self.out)?;
-        Ok(())
-    }
-
-    /// Writes the records since the last flush in one call.
-    fn flush(&mut self) -> anyhow::Result<()> {
-        self.sink.write_all(&self.out)?;
-        self.sink.flush()?;
-        self.out.clear();
-        Ok(())
-    }
-
-    fn finish(mut self) -> anyhow::Result<()> {
-        if self.format == Format::Json && !self.single {
-            serde_json::to_writer_pretty(&mut self.out, &self.collected)?;
-            writeln!(self.out)?;
-        }
-        self.flush()
+/// The writer of `--format`, writing to `out`.
+fn writer<'w>(
+    args: &NerArgs,
+    out: impl Write + 'w,
+) -> Box<dyn for<'t> RecordWriter<Tagged<'t>> + 'w> {
+    let single = args.input.is_single();
+    match args.format {
+        Format::Human => Box::new(HumanWriter::new(
+            out,
+            palette(args),
+            single,
+            output::notes(),
+        )),
+        Format::Json => Box::new(JsonWriter::new(out, args.offsets, single, output::notes())),
+        Format::Jsonl => Box::new(JsonlWriter::new(out).offsets(args.offsets)),
+        Format::Conll => Box::new(ConllWriter::new(out, output::notes())),
     }
 }
 
-fn display_id(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Colours for a terminal (unless `NO_COLOR` is set), or as `--color` says.
+fn palette(args: &NerArgs) -> Palette {
+    let colour = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            args.out.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if colour {
+        Palette::Ansi
+    } else {
+        Palette::Plain
     }
 }
 

@@ -1,9 +1,11 @@
 //! The output flags of the commands that write one record per input
-//! record and can go on after a crash (`ner`, `classify`).
+//! record and can go on after a crash (`ner`, `classify`), and where
+//! their writers' notes go.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use norsk_io::Notes;
 
 /// Where the records go, and whether an earlier run is continued.
 #[derive(Debug, Args)]
@@ -23,4 +25,10 @@ pub struct OutputArgs {
     /// is the same byte for byte.
     #[arg(long, requires = "output")]
     pub resume: bool,
+}
+
+/// Where the writers of formats with no room for an error say it: stderr,
+/// after the program's name.
+pub fn notes() -> Notes {
+    Box::new(|note| eprintln!("norsk: {note}"))
 }

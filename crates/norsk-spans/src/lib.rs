@@ -26,7 +26,7 @@
 //! a text needed more than one window, pass all their entities to
 //! [`merge_windows`].
 //!
-//! For evaluation, [`word_tags`] turns entities back into IOB2 word tags and
+//! A classified text's labels are [`Prediction`]s. For evaluation, [`word_tags`] turns entities back into IOB2 word tags and
 //! [`evaluate`] scores them exactly as `seqeval` does.
 
 mod aggregate;
@@ -41,6 +41,7 @@ mod merge;
 mod metrics;
 mod numeric;
 mod pre_entity;
+mod prediction;
 mod softmax;
 mod window;
 mod word_tags;
@@ -54,6 +55,7 @@ pub use labels::{LabelScheme, Labels, OUTSIDE};
 pub use merge::merge_windows;
 pub use metrics::{entities, evaluate, Averages, Chunk, MetricsError, Mode, Report, TypeScores};
 pub use pre_entity::{join_unmarked_pieces, PreEntity};
+pub use prediction::Prediction;
 pub use softmax::softmax;
 pub use window::{decode_window, default_ignore_labels};
 pub use word_tags::word_tags;

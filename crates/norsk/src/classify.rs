@@ -8,24 +8,14 @@ use std::path::Path;
 use norsk_batch::Logits;
 use norsk_lexical::LexicalChannel;
 use norsk_model::{BertConfig, Precision, SequenceClassifier};
+pub use norsk_spans::Prediction;
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
-use serde::Serialize;
 
 use crate::batching::by_length;
 use crate::NorskError;
 
 /// The hypothesis `norsk` puts to an NLI model for each candidate label.
 pub const DEFAULT_HYPOTHESIS_TEMPLATE: &str = "Denne artikkelen handler om {}.";
-
-/// One label and its probability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prediction {
-    /// The label name (`id2label`, or the candidate label in zero-shot).
-    pub label: String,
-    /// Softmax probability (single-label) or sigmoid / entailment
-    /// probability (multi-label).
-    pub score: f32,
-}
 
 /// How [`Classifier`] scores texts.
 #[derive(Debug, Clone, PartialEq)]
