@@ -10,6 +10,7 @@ use norsk_io::{write_chunk, CsvWriter, JsonlWriter, Record, RecordWriter, LABELS
 
 use crate::inputs::{title, InputArgs};
 use crate::kernels::PrecisionArgs;
+use crate::model::{Classifier, ModelArgs};
 use crate::output::OutputArgs;
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, Shard, ShardArgs};
@@ -28,11 +29,8 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     shard: ShardArgs,
 
-    /// Model folder or hub id: a sequence classifier; with --labels or
-    /// --labels-file an NLI model or an embedding model. Default: the shipped
-    /// topic model, or with --labels the shipped embedding model.
-    #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs<Classifier>,
 
     #[command(flatten)]
     topics: TopicArgs,
@@ -67,12 +65,6 @@ pub struct ClassifyArgs {
 
     #[command(flatten)]
     precision: PrecisionArgs,
-
-    /// Windows (or text–hypothesis pairs) run through the model together;
-    /// records are read, batched by length and written 16 × this many at a
-    /// time.
-    #[arg(long, default_value_t = 16)]
-    batch_size: usize,
 }
 
 /// How `classify` writes its records.
@@ -83,16 +75,16 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<Outcome> {
-    let chunk = CHUNK_BATCHES * args.batch_size.max(1);
+    let chunk = CHUNK_BATCHES * args.model.batch_size.max(1);
     let shard = args.shard.shard()?;
     let positions = shard::positions(&args.input, shard, chunk)?;
     let precision = args.precision.chosen();
-    let (_, scorer) = args.topics.load(args.model.as_deref(), precision)?;
+    let (_, scorer) = args.topics.load(args.model.model.as_deref(), precision)?;
     let options = ClassifyOptions {
         top_k: args.top_k,
         multi_label: args.multi_label.then_some(true),
         truncate: args.truncate,
-        batch_size: args.batch_size,
+        batch_size: args.model.batch_size,
         lexical: args.topics.lexical(),
     };
     let format =

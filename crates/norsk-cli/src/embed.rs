@@ -12,7 +12,8 @@ use norsk_io::{write_chunk, JsonlWriter, NpyRecordWriter, RecordWriter};
 use crate::classify::usable_text;
 use crate::inputs::InputArgs;
 use crate::kernels::PrecisionArgs;
-use crate::{batch, isolate, model, output, Outcome};
+use crate::model::{Encoder, ModelArgs};
+use crate::{batch, isolate, output, Outcome};
 
 /// Records embedded together: enough to batch by length, few enough to
 /// stream.
@@ -23,10 +24,8 @@ pub struct EmbedArgs {
     #[command(flatten)]
     input: InputArgs,
 
-    /// Model folder or hub id of a BERT encoder; default: the shipped
-    /// norsk-e5-embed (multilingual-e5-small, Norwegian vocabulary).
-    #[arg(short, long, env = "NORSK_EMBED_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs<Encoder>,
 
     /// What the texts are, said to an e5 model by a prompt in front:
     /// `query` ("query: ", for searches and labels), `passage`
@@ -55,10 +54,6 @@ pub struct EmbedArgs {
 
     #[command(flatten)]
     precision: PrecisionArgs,
-
-    /// Windows run through the model together.
-    #[arg(long, default_value_t = 16)]
-    batch_size: usize,
 }
 
 /// The prompt in front of every text.
@@ -115,13 +110,13 @@ fn writer(args: &EmbedArgs, dim: usize) -> anyhow::Result<Box<dyn RecordWriter<[
 
 pub fn run(args: EmbedArgs) -> anyhow::Result<Outcome> {
     let precision = args.precision.chosen();
-    let dir = model::resolve(args.model.as_deref(), DEFAULT_EMBED_MODEL)?;
+    let dir = args.model.dir(DEFAULT_EMBED_MODEL)?;
     let model = Embedder::load(&dir, precision)
         .with_context(|| format!("cannot load embedding model from {}", dir.display()))?;
     let options = EmbedOptions {
         kind: args.kind.into(),
         truncate: args.truncate,
-        batch_size: args.batch_size,
+        batch_size: args.model.batch_size,
     };
     let mut writer = writer(&args, model.dim())?;
     let outcome = batch::run(&args.input, CHUNK, 0..u64::MAX, |records| {

@@ -16,17 +16,18 @@ use serde::Serialize;
 use crate::choice::Choice;
 use crate::inputs::title;
 use crate::kernels::PrecisionArgs;
+use crate::model::{Classifier, ModelArgs, TaggerEval};
 use crate::topics::TopicArgs;
-use crate::{model, Outcome};
+use crate::Outcome;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     #[command(subcommand)]
-    task: EvalTask,
+    pub(crate) task: EvalTask,
 }
 
 #[derive(Debug, Subcommand)]
-enum EvalTask {
+pub(crate) enum EvalTask {
     /// Entity-level precision, recall and F1 on NorNE-style data, as seqeval computes them.
     #[command(after_help = crate::EXIT_CODES)]
     Ner(EvalNerArgs),
@@ -36,15 +37,13 @@ enum EvalTask {
 }
 
 #[derive(Debug, Args)]
-struct EvalClassifyArgs {
+pub(crate) struct EvalClassifyArgs {
     /// Labelled records: JSONL, CSV or TSV (`.gz`/`.xz` read directly).
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
 
-    /// Model folder or hub id, as `classify --model`; default: the shipped
-    /// topic model, or with --labels the shipped embedding model.
-    #[arg(short, long, env = "NORSK_CLASSIFY_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs<Classifier>,
 
     #[command(flatten)]
     topics: TopicArgs,
@@ -75,10 +74,6 @@ struct EvalClassifyArgs {
     #[command(flatten)]
     precision: PrecisionArgs,
 
-    /// Windows run through the model together.
-    #[arg(long, default_value_t = 16)]
-    batch_size: usize,
-
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -91,15 +86,14 @@ pub fn parse_filter(s: &str) -> Result<(String, String), String> {
 }
 
 #[derive(Debug, Args)]
-struct EvalNerArgs {
+pub(crate) struct EvalNerArgs {
     /// Labelled sentences: `TOKEN<TAB>TAG` lines (blank line between
     /// sentences) or CoNLL-U with `name=TAG` in MISC; `.gz` is read directly.
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
 
-    /// Model folder or hub id; default: the shipped norsk-bert-ner.
-    #[arg(short, long, env = "NORSK_NER_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs<TaggerEval>,
 
     /// How tokens are grouped into entities before words are tagged.
     /// Default: as the model's config.json says, else first (as `norsk ner`).
@@ -123,10 +117,6 @@ struct EvalNerArgs {
     #[command(flatten)]
     precision: PrecisionArgs,
 
-    /// Sentences run through the model together.
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -149,7 +139,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
 }
 
 fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
-    let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    let dir = args.model.dir("norsk-bert-ner")?;
     let precision = args.precision.chosen();
     let pipeline = NerPipeline::load(&dir, precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
@@ -162,7 +152,7 @@ fn ner(args: EvalNerArgs) -> anyhow::Result<Outcome> {
     let options = NerOptions {
         aggregation,
         decoding: args.decoding,
-        batch_size: args.batch_size,
+        batch_size: args.model.batch_size,
         context: args.context,
         ..NerOptions::default()
     };
@@ -258,7 +248,7 @@ pub fn load_labelled(
 
 fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     let precision = args.precision.chosen();
-    let (dir, model) = args.topics.load(args.model.as_deref(), precision)?;
+    let (dir, model) = args.topics.load(args.model.model.as_deref(), precision)?;
     let examples = load_labelled(
         &args.data,
         &args.text_field,
@@ -269,7 +259,7 @@ fn classify(args: EvalClassifyArgs) -> anyhow::Result<Outcome> {
     let articles: Vec<Article> = examples.iter().map(Labelled::article).collect();
     let options = ClassifyOptions {
         truncate: args.truncate,
-        batch_size: args.batch_size,
+        batch_size: args.model.batch_size,
         top_k: Some(1),
         lexical: args.topics.lexical(),
         ..ClassifyOptions::default()

@@ -13,10 +13,11 @@ use norsk_io::{
 use crate::choice::Choice;
 use crate::inputs::InputArgs;
 use crate::kernels::PrecisionArgs;
+use crate::model::{ModelArgs, Tagger};
 use crate::output::{self, OutputArgs};
 use crate::resume::{self, Chunks, Layout};
 use crate::shard::{self, ShardArgs};
-use crate::{batch, isolate, model, Outcome};
+use crate::{batch, isolate, Outcome};
 
 /// Texts tagged together, per window in a model batch: enough to batch
 /// windows well, few enough to stream. `norsk bench --corpus` hands the
@@ -31,10 +32,8 @@ pub struct NerArgs {
     #[command(flatten)]
     shard: ShardArgs,
 
-    /// Model folder or Hugging Face Hub id (`owner/name[@revision]`);
-    /// default: the shipped norsk-bert-ner.
-    #[arg(short, long, env = "NORSK_NER_MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs<Tagger>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -91,11 +90,6 @@ pub struct NerArgs {
     #[command(flatten)]
     precision: PrecisionArgs,
 
-    /// Windows run through the model together; texts are read, batched by
-    /// length and written 8 × this many at a time.
-    #[arg(long, default_value_t = 8)]
-    batch_size: usize,
-
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -125,13 +119,13 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
     if args.out.resume && args.format != Format::Jsonl {
         bail!("--resume goes on after the whole lines of --format jsonl output; other formats cannot be resumed");
     }
-    let chunk = CHUNK_BATCHES * args.batch_size.max(1);
+    let chunk = CHUNK_BATCHES * args.model.batch_size.max(1);
     let shard = args.shard.shard()?;
     if shard.is_some() && args.format == Format::Json {
         bail!("--shard: --format json writes one array per run, and arrays do not concatenate; use --format jsonl");
     }
     let positions = shard::positions(&args.input, shard, chunk)?;
-    let dir = model::resolve(args.model.as_deref(), "norsk-bert-ner")?;
+    let dir = args.model.dir("norsk-bert-ner")?;
     let precision = args.precision.chosen();
     let pipeline = NerPipeline::load(&dir, precision)
         .with_context(|| format!("cannot load NER model from {}", dir.display()))?;
@@ -142,7 +136,7 @@ pub fn run(args: NerArgs) -> anyhow::Result<Outcome> {
         decoding: args.decoding,
         stride: (!args.truncate).then_some(args.stride),
         ignore_labels: args.ignore_labels.clone(),
-        batch_size: args.batch_size,
+        batch_size: args.model.batch_size,
         split_sentences: !args.no_split,
         context: args.context,
     };
