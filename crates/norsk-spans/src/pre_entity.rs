@@ -61,9 +61,11 @@ impl PreEntity {
     /// Re-decides `is_subword` for tokenizers that do not mark continuations
     /// (SentencePiece, as in XLM-R): a token continues a word only when it
     /// touches the token before with a letter or digit on both sides, or
-    /// begins with a combining mark (`o` + U+0308). This is transformers'
-    /// fallback (no space before or at the token) made stricter, so that
-    /// punctuation glued to a word (`Oslo,`, `(Jon`) is not part of it. The
+    /// begins with a combining mark (`o` + U+0308); a hyphen between two
+    /// letters or digits counts as one (`Nato-bidrag` is one word, as in
+    /// NorNE). This is transformers' fallback (no space before or at the
+    /// token) made stricter, so that punctuation glued to a word (`Oslo,`,
+    /// `(Jon`) is not part of it. The
     /// space such a token carries (`▁Oslo` spans ` Oslo`) is then left out of
     /// its offsets, so entities start at their first letter.
     ///
@@ -72,8 +74,8 @@ impl PreEntity {
         use unicode_categories::UnicodeCategories;
         let before = text.get(..self.start).and_then(|t| t.chars().next_back());
         let first = text.get(self.start..).and_then(|t| t.chars().next());
-        let glued =
-            before.is_some_and(char::is_alphanumeric) && first.is_some_and(char::is_alphanumeric);
+        let glued = before.is_some_and(|c| in_word(text, self.start - c.len_utf8()))
+            && first.is_some_and(|_| in_word(text, self.start));
         let mark = before.is_some() && first.is_some_and(|c| c.is_mark());
         self.is_subword = glued || mark;
         if let Some(span) = text.get(self.start..self.end) {
@@ -92,6 +94,21 @@ impl PreEntity {
             || text
                 .get(self.start..self.end)
                 .is_some_and(|span| span.trim().is_empty())
+    }
+}
+
+/// Whether the character at byte `at` of `text` belongs to a word: a
+/// letter or digit, or a hyphen with one on each side.
+fn in_word(text: &str, at: usize) -> bool {
+    let mut after = text[at..].chars();
+    match after.next() {
+        Some(c) if c.is_alphanumeric() => true,
+        Some('-' | '\u{2010}') => {
+            let before = text[..at].chars().next_back();
+            before.is_some_and(char::is_alphanumeric)
+                && after.next().is_some_and(char::is_alphanumeric)
+        }
+        _ => false,
     }
 }
 
@@ -197,6 +214,24 @@ mod tests {
         assert_eq!(words("Édouard Louis", &pieces), ["Édouard", "Louis"]);
         let pieces = [("▁Tromso", 0, 6), ("\u{308}", 6, 8), ("▁i", 8, 10)];
         assert_eq!(words("Tromso\u{308} i", &pieces), ["Tromso\u{308}", "i"]);
+    }
+
+    #[test]
+    fn hyphenated_words_stay_one_word() {
+        let pieces = [
+            ("▁Nato", 0, 4),
+            ("-", 4, 5),
+            ("bidrag", 5, 11),
+            ("▁fra", 11, 15),
+            ("▁-", 15, 17),
+            ("▁Oslo", 17, 22),
+            ("-", 22, 23),
+        ];
+        assert_eq!(
+            words("Nato-bidrag fra - Oslo-", &pieces),
+            ["Nato-bidrag", "fra", "-", "Oslo", "-"],
+            "a hyphen joins only between letters"
+        );
     }
 
     #[test]
