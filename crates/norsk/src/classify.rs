@@ -8,7 +8,7 @@ use std::path::Path;
 use norsk_batch::Logits;
 use norsk_lexical::LexicalChannel;
 use norsk_model::{BertConfig, Precision, SequenceClassifier};
-pub use norsk_spans::Prediction;
+use norsk_spans::Prediction;
 use norsk_tokens::{TextTokenizer, Window, WindowPlan};
 
 use crate::batching::by_length;

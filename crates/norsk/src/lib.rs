@@ -32,8 +32,7 @@ mod topic_model;
 mod topics;
 
 pub use classify::{
-    Article, Classifier, ClassifyOptions, Prediction, ZeroShotClassifier,
-    DEFAULT_HYPOTHESIS_TEMPLATE,
+    Article, Classifier, ClassifyOptions, ZeroShotClassifier, DEFAULT_HYPOTHESIS_TEMPLATE,
 };
 pub use embed::{EmbedKind, EmbedOptions, Embedder, DEFAULT_EMBED_MODEL};
 pub use error::NorskError;
@@ -44,7 +43,7 @@ pub use norsk_model::kernels;
 pub use norsk_model::Precision;
 pub use norsk_spans::{
     classification_report, evaluate, Aggregation, ClassReport, Entity, LabelDecoding, LabelScheme,
-    LabelScores, Labels, MetricsError, Mode, Report, SpanError, TypeScores,
+    LabelScores, Labels, MetricsError, Mode, Prediction, Report, SpanError, TypeScores,
 };
 pub use norsk_tokens::CharIndex;
 pub use similarity::{

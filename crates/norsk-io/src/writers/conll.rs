@@ -1,7 +1,6 @@
 use std::io::{self, Write};
 
-use super::human::note;
-use super::{display_id, Notes, RecordOutput, RecordWriter, Tagged};
+use super::{display_id, note, Notes, RecordOutput, RecordWriter, Tagged};
 use crate::{render_conll, Record};
 
 /// CoNLL: `# id = <id>`, then one word per line with its IOB2 tag and a

@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use super::{display_id, Notes, RecordOutput, RecordWriter, Tagged};
+use super::{display_id, note, Notes, RecordOutput, RecordWriter, Tagged};
 use crate::{render_human, Palette, Record};
 
 /// For people: each text with its entities marked (in colour with
@@ -49,16 +49,6 @@ impl<W: Write> RecordWriter<Tagged<'_>> for HumanWriter<W> {
             writeln!(self.out)?;
         }
         Ok(())
-    }
-}
-
-/// A record's error as a note: `error: …` when the run has one text, else
-/// `<id>: …`.
-pub(super) fn note(record: &Record, message: &str, single: bool) -> String {
-    if single {
-        format!("error: {message}")
-    } else {
-        format!("{}: {message}", display_id(&record.id))
     }
 }
 

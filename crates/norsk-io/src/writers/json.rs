@@ -2,8 +2,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::human::note;
-use super::{Notes, RecordOutput, RecordWriter, Tagged};
+use super::{note, Notes, RecordOutput, RecordWriter, Tagged};
 use crate::{EntityRecord, OffsetUnit, Record};
 
 /// One JSON document: for one text, the array of its entities (as

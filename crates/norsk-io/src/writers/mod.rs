@@ -98,6 +98,16 @@ fn display_id(id: &Value) -> String {
     }
 }
 
+/// A record's error as a note: `error: …` when the run has one text, else
+/// `<id>: …`.
+fn note(record: &Record, message: &str, single: bool) -> String {
+    if single {
+        format!("error: {message}")
+    } else {
+        format!("{}: {message}", display_id(&record.id))
+    }
+}
+
 /// The fields every JSON output record begins with: the record's id and
 /// the input fields carried through.
 fn record_fields(record: &Record) -> Map<String, Value> {
