@@ -18,7 +18,8 @@ use candle_core::{bail, CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::fast_math;
-use crate::kernels::{self, F32Kernel, F32Product};
+use crate::kernels::{self, F32Kernel, F32Product, SharedMut};
+use crate::rows::zeros;
 
 /// Self-attention over a fused query/key/value projection.
 pub struct FusedAttention {
@@ -103,20 +104,6 @@ impl FusedAttention {
     }
 }
 
-/// A raw output pointer shared by tasks that write disjoint columns.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-
-// Safety: every task writes only its own (sequence, head) block.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
 impl CustomOp2 for FusedAttention {
     fn name(&self) -> &'static str {
         "norsk-fused-attention"
@@ -151,8 +138,8 @@ impl CustomOp2 for FusedAttention {
                 s2.dtype()
             ),
         };
-        let mut out = vec![0f32; b * t * hidden];
-        let out_ptr = SendPtr(out.as_mut_ptr());
+        let mut out = zeros::<f32>(b * t * hidden);
+        let out_ptr = SharedMut(out.as_mut_ptr());
         (0..b * self.heads).into_par_iter().for_each_init(
             || vec![0f32; t * t],
             |scores, task| {

@@ -10,7 +10,8 @@
 //! into it, and the activation is applied in place: one buffer, no extra
 //! passes over it. For a kernel library the transposed weights are cut once
 //! into contiguous panels of output columns ([`Panels`]), one library call
-//! per panel.
+//! per panel, and each panel's task sets its columns to the bias, adds its
+//! product and applies the activation while they are in its cache.
 
 use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use candle_nn::Linear;
@@ -19,7 +20,7 @@ use rayon::prelude::*;
 use crate::fast_math;
 use crate::kernels::{self, Bf16Product, F32Kernel, F32Product, ProductLibrary, SharedMut};
 use crate::product::{multiply, Strided};
-use crate::rows::map_rows;
+use crate::rows::{map_rows, zeros};
 use crate::HiddenAct;
 
 /// Values per unit of work when an activation runs on the worker threads.
@@ -172,13 +173,12 @@ impl FloatLinear {
     fn product(&self, x: &[f32]) -> Vec<f32> {
         let (k, n) = (self.in_features, self.out_features);
         let m = x.len() / k;
-        let mut out = match &self.bias {
-            Some(bias) => bias.repeat(m),
-            None => vec![0f32; m * n],
-        };
+        let mut out = zeros::<f32>(m * n);
         let dst = SharedMut(out.as_mut_ptr());
         match &self.weight {
             Weight::Whole(weight) => {
+                out.par_chunks_mut(n)
+                    .for_each(|row| self.start_columns(row, 0));
                 let threads = candle_core::utils::get_num_threads();
                 let parallelism = if threads > 1 {
                     gemm::Parallelism::Rayon(threads)
@@ -191,19 +191,23 @@ impl FloatLinear {
                     multiply(
                         (m, n, k),
                         Strided::rows(out.as_mut_ptr(), n),
-                        self.bias.is_some(),
+                        true,
                         Strided::rows(x.as_ptr(), k),
                         Strided::rows(weight.as_ptr(), n),
                         1.0,
                         parallelism,
                     );
                 }
+                if let Some(act) = self.activation {
+                    out.par_chunks_mut(ACTIVATION_CHUNK)
+                        .for_each(|chunk| fast_math::activate(chunk, act));
+                }
             }
-            Weight::F32(panels, library) => {
-                panels.par_for_each(|start, width, panel| {
-                    // Safety: as above, the panel being `[k, width]`; each
-                    // panel writes its own columns.
-                    unsafe {
+            Weight::F32(panels, library) => panels.par_for_each(|start, width, panel| {
+                // Safety: as above, the panel being `[k, width]`; each panel
+                // starts, multiplies and finishes its own columns.
+                unsafe {
+                    self.in_columns(dst, m, start, width, |c| {
                         library.sgemm(F32Product {
                             m,
                             n: width,
@@ -214,13 +218,13 @@ impl FloatLinear {
                             b: panel.as_ptr(),
                             ldb: width,
                             b_transposed: false,
-                            c: dst.get().add(start),
+                            c,
                             ldc: n,
                             accumulate: true,
                         })
-                    }
-                });
-            }
+                    })
+                }
+            }),
             Weight::Bf16(panels, library) => {
                 let x: Vec<u16> = x
                     .par_iter()
@@ -229,25 +233,67 @@ impl FloatLinear {
                 panels.par_for_each(|start, width, panel| {
                     // Safety: as above, in bf16.
                     unsafe {
-                        library.bf16gemm(Bf16Product {
-                            m,
-                            n: width,
-                            k,
-                            a: x.as_ptr(),
-                            lda: k,
-                            b: panel.as_ptr(),
-                            ldb: width,
-                            c: dst.get().add(start),
-                            ldc: n,
+                        self.in_columns(dst, m, start, width, |c| {
+                            library.bf16gemm(Bf16Product {
+                                m,
+                                n: width,
+                                k,
+                                a: x.as_ptr(),
+                                lda: k,
+                                b: panel.as_ptr(),
+                                ldb: width,
+                                c,
+                                ldc: n,
+                            })
                         })
                     }
                 });
             }
         }
-        if let Some(act) = self.activation {
-            activate(&mut out, act);
-        }
         out
+    }
+
+    /// Sets `row`, the output columns from `first` on, to the bias (or
+    /// zeros), for the product to be added to.
+    fn start_columns(&self, row: &mut [f32], first: usize) {
+        match &self.bias {
+            Some(bias) => row.copy_from_slice(&bias[first..first + row.len()]),
+            None => row.fill(0.0),
+        }
+    }
+
+    /// Columns `start..start + width` of the `m × n` output at `dst`, on one
+    /// task while they are in its cache: starts them
+    /// ([`FloatLinear::start_columns`]), lets `add_product` add the product
+    /// at the block's first value (row stride `n`), then applies the
+    /// activation.
+    ///
+    /// # Safety
+    /// `dst` holds `m × out_features` values, of which no other task touches
+    /// these columns while this runs.
+    unsafe fn in_columns(
+        &self,
+        dst: SharedMut<f32>,
+        m: usize,
+        start: usize,
+        width: usize,
+        add_product: impl FnOnce(*mut f32),
+    ) {
+        let n = self.out_features;
+        // Safety: row r's block lies within `dst` and belongs to this task.
+        let row = |r: usize| unsafe {
+            std::slice::from_raw_parts_mut(dst.get().add(r * n + start), width)
+        };
+        for r in 0..m {
+            self.start_columns(row(r), start);
+        }
+        // Safety: the caller's product covers exactly this block.
+        add_product(unsafe { dst.get().add(start) });
+        if let Some(act) = self.activation {
+            for r in 0..m {
+                fast_math::activate(row(r), act);
+            }
+        }
     }
 }
 
@@ -262,13 +308,6 @@ impl FloatLinear {
         };
         self.weight = Weight::Bf16(panels, library);
     }
-}
-
-/// Applies `act` in place, on rayon's threads.
-fn activate(values: &mut [f32], act: HiddenAct) {
-    values
-        .par_chunks_mut(ACTIVATION_CHUNK)
-        .for_each(|chunk| fast_math::activate(chunk, act));
 }
 
 impl CustomOp1 for FloatLinear {

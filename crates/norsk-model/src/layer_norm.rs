@@ -12,6 +12,7 @@ use half::bf16;
 use rayon::prelude::*;
 
 use crate::fast_math;
+use crate::rows::zeros;
 
 /// `LayerNorm(x)` or `LayerNorm(x + residual)` over the last dimension.
 #[derive(Debug, Clone)]
@@ -75,7 +76,7 @@ impl LayerNorm {
 
     /// Runs rows of `a` (plus `b`, if given) through the norm, in f32.
     fn run<T: Element>(&self, a: &[T], b: Option<&[T]>, width: usize) -> Vec<T> {
-        let mut out = vec![T::ZERO; a.len()];
+        let mut out = zeros(a.len());
         out.par_chunks_mut(width).enumerate().for_each_init(
             || vec![0f32; width],
             |row, (i, dst)| {
@@ -106,14 +107,12 @@ impl LayerNorm {
 }
 
 /// The element types the kernel runs on.
-trait Element: Copy + Send + Sync {
-    const ZERO: Self;
+trait Element: Copy + Default + Send + Sync {
     fn to_f32(self) -> f32;
     fn from_f32(v: f32) -> Self;
 }
 
 impl Element for f32 {
-    const ZERO: Self = 0.0;
     fn to_f32(self) -> f32 {
         self
     }
@@ -123,7 +122,6 @@ impl Element for f32 {
 }
 
 impl Element for bf16 {
-    const ZERO: Self = bf16::ZERO;
     fn to_f32(self) -> f32 {
         bf16::to_f32(self)
     }

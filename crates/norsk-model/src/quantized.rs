@@ -26,7 +26,7 @@ use crate::fast_math;
 use crate::kernels::{
     self, Int8Kernel, Int8Product, Int8Ranges, PackedInt8, ProductLibrary, SharedMut,
 };
-use crate::rows::map_rows;
+use crate::rows::{map_rows, zeros};
 use crate::HiddenAct;
 
 /// The largest int8 weight magnitude (weights are symmetric).
@@ -379,7 +379,7 @@ impl CustomOp1 for QuantizedLinear {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let shape = (self.in_features, self.out_features);
         map_rows("int8 linear", s, l, shape, |x| {
-            let mut out = vec![0f32; x.len() / self.in_features * self.out_features];
+            let mut out = zeros(x.len() / self.in_features * self.out_features);
             self.matmul(x, &mut out);
             out
         })

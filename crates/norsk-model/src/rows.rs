@@ -2,6 +2,7 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, Layout, Shape};
+use rayon::prelude::*;
 
 /// Maps the contiguous f32 rows of a `[..., inputs]` tensor to `[...,
 /// outputs]` with `product`, which gets all rows at once and returns the
@@ -28,4 +29,15 @@ pub(crate) fn map_rows(
     let mut shape = dims.to_vec();
     *shape.last_mut().expect("checked above") = outputs;
     Ok((CpuStorage::F32(out), Shape::from(shape)))
+}
+
+/// `len` zeros for an op's output, written on rayon's threads: rayon's
+/// indexed collect fills each part of the buffer on the worker that takes
+/// it. `vec![0.0; len]` zeroes on the calling thread alone (or faults in
+/// fresh pages there) while the workers wait: up to 12.6 MB per product at
+/// 8 × 128 tokens, about 340 MB per BERT-base pass.
+pub(crate) fn zeros<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    out.par_extend(rayon::iter::repeat_n(T::default(), len));
+    out
 }
