@@ -80,6 +80,16 @@ pub(crate) enum Width {
     Avx512,
 }
 
+impl std::fmt::Display for Width {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Width::Scalar => "scalar",
+            Width::Avx2 => "avx2 + fma, 8 lanes",
+            Width::Avx512 => "avx-512, 16 lanes",
+        })
+    }
+}
+
 impl Width {
     /// The widest the kernels may use ([`crate::kernels::Kernels::isa`]:
     /// the CPU's level or the cap).

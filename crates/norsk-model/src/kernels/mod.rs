@@ -580,6 +580,11 @@ impl fmt::Display for Kernels {
             self.bf16
                 .map_or("f32 products (fallback)", |lib| lib.name())
         )?;
+        writeln!(
+            f,
+            "per-value work (GELU, softmax, layer norm, int8 row ranges): {}",
+            crate::fast_math::Width::of(self.isa)
+        )?;
         for reason in &self.reasons {
             writeln!(f, "  {reason}")?;
         }
@@ -678,6 +683,7 @@ mod tests {
         assert!(kernels
             .to_string()
             .contains("bf16 products: f32 products (fallback)"));
+        assert!(kernels.to_string().contains("int8 row ranges): scalar"));
     }
 
     #[test]
