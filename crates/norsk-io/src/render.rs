@@ -113,18 +113,7 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entity(text: &str, word: &str, label: &str) -> Entity {
-        let start = text.find(word).unwrap();
-        Entity {
-            label: label.into(),
-            score: 0.9,
-            start,
-            end: start + word.len(),
-            word: word.into(),
-            index: None,
-        }
-    }
+    use crate::writers::test_records::entity;
 
     #[test]
     fn conll_tags_words_in_iob2() {

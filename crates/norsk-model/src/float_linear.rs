@@ -191,7 +191,7 @@ impl FloatLinear {
                     multiply(
                         (m, n, k),
                         Strided::rows(out.as_mut_ptr(), n),
-                        true,
+                        self.bias.is_some(),
                         Strided::rows(x.as_ptr(), k),
                         Strided::rows(weight.as_ptr(), n),
                         1.0,
@@ -253,12 +253,12 @@ impl FloatLinear {
         out
     }
 
-    /// Sets `row`, the output columns from `first` on, to the bias (or
-    /// zeros), for the product to be added to.
+    /// Sets `row`, the output columns from `first` on, to the bias, if
+    /// there is one, for the product to be added to (the output starts as
+    /// zeros).
     fn start_columns(&self, row: &mut [f32], first: usize) {
-        match &self.bias {
-            Some(bias) => row.copy_from_slice(&bias[first..first + row.len()]),
-            None => row.fill(0.0),
+        if let Some(bias) = &self.bias {
+            row.copy_from_slice(&bias[first..first + row.len()]);
         }
     }
 
